@@ -1,0 +1,288 @@
+"""The answer to "check an agency", the reports people file, and the agency's risk signals.
+
+An answer tells the licence status in force (a licence past its expiry date is
+expired even before the licence watch has run), the expiry date, the date of the
+register's last update and the complaints on record, with a plain warning for
+anything but valid. It ends with one of three rules, in rotation per phone number,
+so someone who checks several agencies hears all three. Every answer about an agency
+that was found is recorded (``AgencyCheck``): that is who gets warned if it changes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from typing import Any
+
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.agencies.names import display_name, gsm_text
+from app.agencies.register import KENYA, effective_status, kenya_today, last_update
+from app.crypto import PiiCipher
+from app.db import aware, utcnow
+from app.i18n import translate
+from app.models import Agency, AgencyCheck, AgencyComplaint, Licence
+from menus.gsm import septets
+
+log = logging.getLogger(__name__)
+
+RULES = ("agency.rule.fees", "agency.rule.contract", "agency.rule.passport")
+"""The three rules every answer ends with, one at a time: fees, contract, passport."""
+
+RULE_KEY = "kazi:agencies:rule:{0}"
+"""Redis counter per phone (by blind index) of answers given, for the rule rotation."""
+
+RULE_TTL = 90 * 86400
+"""Seconds a phone's rotation is remembered after its last answer."""
+
+COMPLAINT_KINDS = ("fee", "passport", "fake_job", "other")
+"""What a report against an agency can be about."""
+
+WARNED_STATUSES = ("suspended", "revoked", "expired")
+"""Statuses that get a plain warning (and, on a change, an SMS to people who checked)."""
+
+SMS_LIMIT = 160
+"""One GSM-7 SMS."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a check tells about one agency."""
+
+    agency_id: int
+    name: str
+    licence_no: str
+    status: str
+    register_status: str
+    expires_on: date | None
+    register_updated: date | None
+    complaints: int
+
+    @property
+    def warning(self) -> bool:
+        return self.status != "valid"
+
+    def as_data(self) -> dict[str, Any]:
+        """Give the answer as JSON-able session data."""
+        data = asdict(self)
+        data["expires_on"] = self.expires_on.isoformat() if self.expires_on else None
+        data["register_updated"] = (self.register_updated.isoformat()
+                                    if self.register_updated else None)
+        return data
+
+
+def show_date(value: date | str | None) -> str:
+    """Write a date as people in Kenya do: 31/12/2026."""
+    if not value:
+        return "-"
+    if isinstance(value, str):
+        value = date.fromisoformat(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def register_updated(session: Session) -> date | None:
+    """Give the date of the register's last import, in Kenya."""
+    return _kenya_date(session.scalar(last_update()))
+
+
+def _kenya_date(moment: datetime | None) -> date | None:
+    moment = aware(moment)
+    return moment.astimezone(KENYA).date() if moment else None
+
+
+def answer(session: Session, agency_id: int, today: date | None = None) -> Answer | None:
+    """Load what a check tells about an agency (one query), or None if it is gone."""
+    newest = last_update().scalar_subquery()
+    row = session.execute(
+        select(Agency.id, Agency.name, Agency.complaints_count, Licence.licence_no,
+               Licence.status, Licence.register_status, Licence.expires_on,
+               newest.label("updated"))
+        .join(Licence, Licence.agency_id == Agency.id)
+        .where(Agency.id == agency_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    status = effective_status(row.status, row.expires_on, today or kenya_today())
+    return Answer(row.id, row.name, row.licence_no, status, row.register_status,
+                  row.expires_on, _kenya_date(row.updated), row.complaints_count or 0)
+
+
+def record_check(session: Session, agency_id: int, phone: str, channel: str) -> None:
+    """Remember that this number was told about this agency (to warn it of changes).
+
+    A plain INSERT, no ORM object: this runs in the USSD hop, and nothing reads it back.
+    """
+    session.execute(insert(AgencyCheck).values(agency_id=agency_id, phone=phone,
+                                               channel=channel[:10], checked_at=utcnow()))
+
+
+def next_rule(redis: Redis, cipher: PiiCipher, phone: str) -> int:
+    """Give the index in ``RULES`` of the rule this number hears next, and move on."""
+    key = RULE_KEY.format(cipher.blind_index("phone", phone)[:32])
+    try:
+        with redis.pipeline() as pipe:
+            pipe.incr(key)
+            pipe.expire(key, RULE_TTL)
+            count, _ = pipe.execute()
+    except RedisError as exc:  # the rule still shows; only the rotation is lost
+        log.warning("rule rotation unavailable (%s)", type(exc).__name__)
+        return 0
+    return (int(count) - 1) % len(RULES)
+
+
+def check(svc: Any, session: Session, agency_id: int, phone: str, channel: str,
+          today: date | None = None) -> tuple[Answer | None, int]:
+    """Answer a check of a found agency, record it, and give the rule to end with."""
+    result = answer(session, agency_id, today)
+    if result is not None:
+        record_check(session, agency_id, phone, channel)
+    return result, next_rule(svc.redis, svc.cipher, phone)
+
+
+def report(session: Session, agency_id: int, phone: str | None, kind: str, channel: str,
+           source_ref: str, text: str | None = None) -> AgencyComplaint | None:
+    """File a report against an agency once per ``source_ref``; count it on the agency."""
+    if kind not in COMPLAINT_KINDS:
+        raise ValueError(f"unknown complaint kind {kind!r}")
+    existing = session.scalar(select(AgencyComplaint)
+                              .where(AgencyComplaint.source_ref == source_ref))
+    if existing is not None:
+        return existing
+    if session.get(Agency, agency_id) is None:
+        return None
+    complaint = AgencyComplaint(agency_id=agency_id, phone=phone, kind=kind,
+                                channel=channel[:10], text=text, source_ref=source_ref)
+    try:
+        with session.begin_nested():
+            session.add(complaint)
+            session.flush()
+    except IntegrityError:  # a concurrent copy of this very report won
+        return session.scalar(select(AgencyComplaint)
+                              .where(AgencyComplaint.source_ref == source_ref))
+    session.execute(update(Agency).where(Agency.id == agency_id)
+                    .values(complaints_count=Agency.complaints_count + 1))
+    return complaint
+
+
+def complaint_ref(complaint_id: int) -> str:
+    """Give the reference a person is told for their report, e.g. ``AC00042``."""
+    return f"AC{complaint_id:05d}"
+
+
+@dataclass(frozen=True)
+class Risk:
+    """An agency's risk signals, for NEA staff and reports."""
+
+    complaints: int
+    complaints_per_100_placements: float | None
+    listings_rejected_share: float | None
+    police_alerts: int
+
+
+def risk(agency: Agency) -> Risk:
+    """Compute an agency's risk signals from its counters."""
+    placements = agency.placements_count or 0
+    listings = agency.listings_total or 0
+    return Risk(
+        complaints=agency.complaints_count or 0,
+        complaints_per_100_placements=(round(100 * (agency.complaints_count or 0) / placements, 1)
+                                       if placements else None),
+        listings_rejected_share=(round((agency.listings_rejected or 0) / listings, 3)
+                                 if listings else None),
+        police_alerts=agency.police_alerts or 0,
+    )
+
+
+# ------------------------------------------------------------------------ texts
+
+
+def status_text(lang: str, status: str, expires_on: date | str | None) -> str:
+    """Give the status sentence of an answer, with its plain warning."""
+    return translate(lang, f"agency.status.{status}", expires=show_date(expires_on))
+
+
+def rule_text(lang: str, rule: int) -> str:
+    """Give rule number ``rule`` (0-2) of the rotation."""
+    return translate(lang, RULES[rule % len(RULES)])
+
+
+SmsText = tuple[str, dict[str, Any]]
+"""A text key and the values that fill it so the text fits one SMS."""
+
+
+def sms_answer(lang: str, result: Answer, rule: int) -> SmsText:
+    """Give the answer about one agency as one SMS.
+
+    The licence number goes in while the name can keep 16 characters beside it;
+    otherwise the name wins (the person can send the number to see it).
+    """
+    values = dict(complaints=result.complaints,
+                  status_line=status_text(lang, result.status, result.expires_on),
+                  updated=show_date(result.register_updated), rule=rule_text(lang, rule))
+    key = "sms.agency_answer"
+    fitted = fit(lang, key, "agency", display_name(result.name, 40), display_name,
+                 {**values, "licence_no": " " + result.licence_no}, least=16)
+    if fitted is not None:
+        return key, fitted
+    return key, fit(lang, key, "agency", display_name(result.name, 40), display_name,
+                    {**values, "licence_no": ""}, least=6) or {**values, "agency": "",
+                                                                "licence_no": ""}
+
+
+def sms_not_found(lang: str, query: str, updated: date | None, rule: int) -> SmsText:
+    """Give the not-found warning as one SMS."""
+    values = dict(updated=show_date(updated), rule=rule_text(lang, rule))
+    key = "sms.agency_none"
+    return key, fit(lang, key, "query", '"' + gsm_text(query, 40) + '"', _quoted, values,
+                    least=6) or {**values, "query": ""}
+
+
+def sms_several(lang: str, matches: list, total: int) -> SmsText:
+    """List up to three matches with their licence numbers, and say how to narrow.
+
+    Licence numbers are given as ``2024/0001``: that is enough to send back, and three
+    full ones with their names would not fit one SMS.
+    """
+    values: dict[str, Any] = {"count": total, "example": short_licence(matches[0].licence_no)}
+    for shown, least in ((3, 12), (2, 12), (1, 6)):  # fewer names rather than unreadable
+        for width in range(26, least - 1, -1):
+            values["matches"] = "; ".join(
+                f"{display_name(m.name, width)} {short_licence(m.licence_no)}"
+                for m in matches[:shown])
+            if septets(translate(lang, "sms.agency_several", **values)) <= SMS_LIMIT:
+                return "sms.agency_several", values
+    return "sms.agency_several", values
+
+
+def short_licence(licence_no: str) -> str:
+    """Give ``2024/0001`` for ``NEA/PEA/2024/0001``: the part that tells licences apart."""
+    return "/".join(licence_no.split("/")[-2:])
+
+
+def sms_warning(lang: str, status: str, name: str, licence_no: str, expires_on: date | None,
+                service_code: str) -> str:
+    """Write the SMS that warns someone who checked an agency of its new status."""
+    values = dict(licence_no=licence_no, expires=show_date(expires_on),
+                  service_code=service_code)
+    key = f"sms.agency_warn_{status}"
+    fitted = fit(lang, key, "agency", display_name(name, 40), display_name, values, least=6)
+    return translate(lang, key, **(fitted or {**values, "agency": ""}))
+
+
+def fit(lang: str, key: str, field: str, value: str, shorten, values: dict,
+        least: int = 8) -> dict | None:
+    """Give ``values`` plus ``field`` cut as little as needed for ``key`` to fit one SMS."""
+    for width in range(len(value), min(least, len(value)) - 1, -1):
+        trial = {**values, field: shorten(value, width) if width < len(value) else value}
+        if septets(translate(lang, key, **trial)) <= SMS_LIMIT:
+            return trial
+    return None
+
+
+def _quoted(value: str, width: int) -> str:
+    return '"' + gsm_text(value.strip('"'), max(width - 2, 3)) + '"'

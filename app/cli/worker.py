@@ -1,0 +1,130 @@
+"""``kazi worker``: an RQ worker with the scheduler, running jobs inside the app context."""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import signal
+from collections.abc import Sequence
+from multiprocessing.process import BaseProcess
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from redis import Redis
+from rq import Queue, Worker
+from rq.job import Job
+
+from app.extensions import QUEUES
+
+log = logging.getLogger(__name__)
+
+CRON_STOP_TIMEOUT = 10
+"""Seconds the cron child gets to stop after SIGTERM before it is killed."""
+
+
+class AppWorker(Worker):
+    """An RQ worker whose work horses run each job inside the Flask app context.
+
+    Unless burst, it also keeps the cron scheduler (``workers.schedule``) alive in a
+    child process: RQ's ``CronScheduler`` installs signal handlers, so it needs a
+    main thread of its own.
+    """
+
+    def __init__(self, queues: Sequence[Queue], *, app: Flask, cron_url: str | None = None,
+                 **kwargs) -> None:
+        super().__init__(queues, **kwargs)
+        self.app = app
+        self.cron_url = cron_url
+        self.cron: BaseProcess | None = None
+        self._early_signal: int | None = None
+
+    def work(self, burst: bool = False, **kwargs) -> bool:
+        """Start the cron child (unless burst), work, and always stop the cron child."""
+        # RQ installs its handlers only after forking its scheduler. A stop signal before
+        # then is noted and honoured once they are in: raising from a handler instead can
+        # land in a fork hook, where Python prints and ignores it.
+        stops = (signal.SIGINT, signal.SIGTERM)
+        previous = {signum: signal.signal(signum, self._note_signal) for signum in stops}
+        try:
+            if not burst and self.cron_url:
+                self.start_cron()
+            return super().work(burst=burst, **kwargs)
+        finally:
+            self.stop_cron()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _note_signal(self, signum: int, frame) -> None:
+        self._early_signal = signum
+
+    def _install_signal_handlers(self) -> None:
+        super()._install_signal_handlers()
+        if self._early_signal is not None:
+            self.log.info("stop requested (signal %s) while starting", self._early_signal)
+            self._stop_requested = True  # the work loop checks this before its first job
+
+    def main_work_horse(self, job: Job, queue: Queue) -> None:
+        # The horse is a fork: give it its own database connections instead of
+        # sharing the parent's pooled sockets.
+        self.app.extensions["kazi"].db.engine.dispose(close=False)
+        super().main_work_horse(job, queue)
+
+    def perform_job(self, job: Job, queue: Queue, execution) -> bool:
+        with self.app.app_context():
+            return super().perform_job(job, queue, execution)
+
+    def run_maintenance_tasks(self) -> None:
+        super().run_maintenance_tasks()
+        if self.cron is not None and not self.cron.is_alive():
+            self.log.warning("cron scheduler exited (code %s); restarting it", self.cron.exitcode)
+            self.start_cron()
+
+    def start_cron(self) -> None:
+        """Fork the cron scheduler, as RQ forks its own scheduler."""
+        from workers.schedule import run
+
+        self.cron = multiprocessing.get_context("fork").Process(
+            target=run, args=(self.cron_url,), name="kazi-cron", daemon=False
+        )
+        self.cron.start()
+        self.log.info("cron scheduler started (pid %s)", self.cron.pid)
+
+    def stop_cron(self) -> None:
+        """Stop the cron child: SIGTERM, then SIGKILL if it does not go."""
+        cron, self.cron = self.cron, None
+        if cron is None or self.is_horse:
+            return
+        if cron.is_alive():
+            cron.terminate()
+            cron.join(CRON_STOP_TIMEOUT)
+        if cron.is_alive():
+            self.log.warning("cron scheduler did not stop; killing it")
+            cron.kill()
+        cron.join()
+
+
+@click.command("worker")
+@with_appcontext
+@click.option("--burst", is_flag=True,
+              help="Run what is queued (and scheduled jobs now due), then exit; no cron.")
+@click.argument("queues", nargs=-1)
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
+    """Run an RQ worker on QUEUES (default: critical default bulk, in priority order)."""
+    names = queues or QUEUES
+    unknown = [name for name in names if name not in QUEUES]
+    if unknown:
+        raise click.BadParameter(f"unknown queue(s) {', '.join(unknown)}; "
+                                 f"choose from {' '.join(QUEUES)}", param_hint="QUEUES")
+    app = current_app._get_current_object()
+    url = app.config["REDIS_URL"]
+    with Redis.from_url(url) as connection:
+        rq_worker = AppWorker(
+            [Queue(name, connection=connection) for name in names],
+            connection=connection, app=app, cron_url=None if burst else url,
+        )
+        rq_worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(worker)

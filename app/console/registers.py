@@ -1,0 +1,243 @@
+"""Registers for NEA staff: agencies, the listing review queue, irregular worklists and
+partner events nobody could be matched to."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.console import bp
+from app.console.audit import audit
+from app.console.auth import current_user, has_role, roles_required
+from app.console.paging import PAGE_SIZE, paginate
+from app.db import utcnow
+from app.extensions import services
+from app.models import (
+    Agency,
+    AgencyCheck,
+    AgencyComplaint,
+    Case,
+    Employer,
+    JobListing,
+    Licence,
+    LicenceChange,
+    Partner,
+    PartnerEvent,
+    Person,
+    Placement,
+    PoliceAlert,
+)
+from app.models.agency import LICENCE_STATUSES
+from app.models.listing import APPROVED, NEEDS_REVIEW, REJECTED
+from app.models.placement import ABROAD_STATES
+from app.reference.countries import country_name
+from app.reference.missions import HQ, MISSIONS, by_code
+
+REGISTER_ROLES = ("nea_officer",)
+"""Roles (besides nea_admin) that keep the registers."""
+
+WORKLIST_ROLES = ("nea_officer", "consular_officer")
+"""Roles that read irregular worklists; a consular officer only their mission's."""
+
+REASON_MAX = 300
+"""Longest review reason kept (it is shown to the agency as the flag's message)."""
+
+
+# --------------------------------------------------------------------------- agencies
+
+
+@bp.get("/agencies")
+@roles_required(*REGISTER_ROLES)
+def agencies():
+    """List agencies with their licence status and risk counters; search by name or licence."""
+    q = (request.args.get("q") or "").strip()
+    status = request.args.get("status", "")
+    query = select(Agency, Licence).outerjoin(Licence, Licence.agency_id == Agency.id)
+    if q:
+        key = "".join(ch for ch in q.lower() if ch.isalnum())
+        query = query.where(or_(Licence.licence_no == q.upper(),
+                                Agency.name_key.contains(key, autoescape=True)))
+    if status in LICENCE_STATUSES:
+        query = query.where(Licence.status == status)
+    order = request.args.get("order", "risk")
+    if order == "name":
+        query = query.order_by(Agency.name, Agency.id)
+    else:
+        query = query.order_by((Agency.police_alerts * 10 + Agency.complaints_count * 2
+                                + Agency.listings_rejected).desc(), Agency.id)
+    with services().db.Session() as db:
+        page = paginate(db, query, scalars=False)
+    audit("agencies.list", None, {"q": q[:60], "status": status} if q or status else None)
+    return render_template("registers/agencies.html", page=page, q=q, status=status,
+                           statuses=LICENCE_STATUSES, order=order)
+
+
+@bp.get("/agencies/<int:agency_id>")
+@roles_required(*REGISTER_ROLES)
+def agency_page(agency_id: int):
+    """Show an agency: licence and its history, listings, complaints, risk, police alerts."""
+    from app.agencies.checks import risk
+
+    with services().db.Session() as db:
+        agency = db.get(Agency, agency_id)
+        if agency is None:
+            abort(404)
+        licence = db.scalar(select(Licence).where(Licence.agency_id == agency.id))
+        history = list(db.scalars(
+            select(LicenceChange).where(LicenceChange.licence_id == licence.id)
+            .order_by(LicenceChange.learned_at.desc()).limit(PAGE_SIZE))) if licence else []
+        listings = paginate(db, select(JobListing).where(JobListing.agency_id == agency.id)
+                            .order_by(JobListing.submitted_at.desc(), JobListing.id.desc()))
+        complaints = list(db.scalars(
+            select(AgencyComplaint).where(AgencyComplaint.agency_id == agency.id)
+            .order_by(AgencyComplaint.created_at.desc()).limit(PAGE_SIZE)))
+        alerts = list(db.scalars(select(PoliceAlert).where(PoliceAlert.agency_id == agency.id)
+                                 .order_by(PoliceAlert.raised_at.desc()).limit(PAGE_SIZE)))
+        checks_total = db.scalar(select(func.count()).select_from(AgencyCheck).where(
+            AgencyCheck.agency_id == agency.id)) or 0
+        open_cases = db.scalar(select(func.count()).select_from(Case).where(
+            Case.agency_id == agency.id, Case.status != "closed")) or 0
+        irregular = db.scalar(select(func.count()).select_from(Placement).where(
+            Placement.agency_id == agency.id, Placement.irregular.is_(True))) or 0
+        signals = risk(agency)
+        directors = [d.name for d in agency.directors]
+    audit("agency.view", f"agency:{agency.id}")
+    return render_template("registers/agency.html", agency=agency, licence=licence,
+                           history=history, page=listings, complaints=complaints,
+                           alerts=alerts, checks=checks_total, open_cases=open_cases,
+                           irregular=irregular, signals=signals, directors=directors,
+                           country_name=country_name)
+
+
+# --------------------------------------------------------------------------- listings
+
+
+@bp.get("/listings/review")
+@roles_required(*REGISTER_ROLES)
+def listing_queue():
+    """The listings waiting for a person: oldest first, with the flags that sent them here."""
+    query = (select(JobListing, Agency.name.label("agency_name"), Employer.name.label("employer"))
+             .join(Agency, Agency.id == JobListing.agency_id)
+             .outerjoin(Employer, Employer.id == JobListing.employer_id)
+             .where(JobListing.status == NEEDS_REVIEW)
+             .order_by(JobListing.submitted_at, JobListing.id))
+    with services().db.Session() as db:
+        page = paginate(db, query, scalars=False)
+    audit("listings.review_queue")
+    return render_template("registers/listing_queue.html", page=page,
+                           country_name=country_name, reason_max=REASON_MAX)
+
+
+def decide_listing(db: Session, listing: JobListing, decision: str, reason: str) -> None:
+    """Approve or reject a listing that needs review; the reason becomes a flag the agency
+    reads (``nea_review``). A rejection counts against the agency like a rule's."""
+    if listing.status != NEEDS_REVIEW:
+        raise ValueError(f"listing {listing.code} is {listing.status}, not waiting for review")
+    reason = " ".join(reason.split())[:REASON_MAX]
+    if not reason:
+        raise ValueError("give a reason")
+    if decision == "approve":
+        listing.status = APPROVED
+        flag = {"rule": "nea_review", "severity": "review",
+                "message": f"Approved after NEA review: {reason}"}
+    elif decision == "reject":
+        listing.status = REJECTED
+        flag = {"rule": "nea_review", "severity": "reject",
+                "message": f"Rejected after NEA review: {reason}"}
+        db.execute(update(Agency).where(Agency.id == listing.agency_id)
+                   .values(listings_rejected=Agency.listings_rejected + 1))
+    else:
+        raise ValueError("decide approve or reject")
+    listing.flags = [*(listing.flags or []), flag]
+    listing.validated_at = utcnow()
+
+
+@bp.post("/listings/<code>/review")
+@roles_required(*REGISTER_ROLES)
+def review_listing(code: str):
+    """Approve or reject one listing from the queue, with a reason."""
+    decision = request.form.get("decision", "")
+    reason = request.form.get("reason", "")
+    try:
+        with services().db.session() as db:
+            listing = db.scalar(select(JobListing).where(JobListing.code == code.upper())
+                                .with_for_update())
+            if listing is None:
+                abort(404)
+            decide_listing(db, listing, decision, reason)
+            audit(f"listing.{decision}", f"listing:{listing.code}",
+                  {"reason": " ".join(reason.split())[:REASON_MAX]}, session=db)
+    except ValueError as exc:
+        flash(f"Listing {code}: {exc}.", "error")
+        return redirect(url_for("console.listing_queue"), 303)
+    flash(f"Listing {code.upper()} {'approved' if decision == 'approve' else 'rejected'}.")
+    return redirect(url_for("console.listing_queue"), 303)
+
+
+# --------------------------------------------------------------------------- worklists
+
+
+@bp.get("/worklists")
+@roles_required(*WORKLIST_ROLES)
+def worklists():
+    """Each mission's irregular worklist: people abroad without valid papers, with reasons."""
+    from app.listings.service import today
+    from app.placements.irregular import computed, split
+
+    user = current_user()
+    if user.role == "consular_officer":
+        code = user.mission_code or ""
+    else:
+        code = (request.args.get("mission") or "").strip().upper()
+    mission = by_code(code) if code else None
+    if code and mission is None:
+        abort(404)
+    on = today()
+    where = [Placement.status.in_(ABROAD_STATES)]
+    if mission is not None:
+        where.append(Placement.country.in_(mission.covers or ("--",)))
+    # The same rows as ``kazi report irregular`` (app/reports/irregular.py), but a page
+    # at a time and for a mission's countries.
+    found = computed(on, where)
+    rows = (select(Placement.id, Placement.person_id, Placement.country, Placement.status,
+                   Placement.departed_on, Placement.agency_id, found.c.reasons)
+            .join(found, found.c.placement_id == Placement.id).subquery("computed_rows"))
+    ranked = (select(rows,
+                     func.row_number().over(
+                         partition_by=func.coalesce(rows.c.person_id, -rows.c.id),
+                         order_by=rows.c.id.desc()).label("rank"))
+              .where(rows.c.reasons.is_not(None)).subquery("ranked"))
+    query = (select(ranked.c.id, ranked.c.person_id, ranked.c.country, ranked.c.status,
+                    ranked.c.departed_on, ranked.c.reasons, Person.reg_no,
+                    Licence.licence_no, Agency.name.label("agency_name"))
+             .outerjoin(Person, Person.id == ranked.c.person_id)
+             .outerjoin(Agency, Agency.id == ranked.c.agency_id)
+             .outerjoin(Licence, Licence.agency_id == ranked.c.agency_id)
+             .where(ranked.c.rank == 1)
+             .order_by(ranked.c.country, ranked.c.departed_on, ranked.c.id))
+    with services().db.Session() as db:
+        page = paginate(db, query, scalars=False)
+    audit("worklist.view", f"mission:{mission.code}" if mission else "mission:all")
+    return render_template("registers/worklists.html", page=page, mission=mission,
+                           missions=(HQ, *MISSIONS), split=split, country_name=country_name,
+                           on=on, people_link=has_role("consular_officer"))
+
+
+# --------------------------------------------------------------------------- partner events
+
+
+@bp.get("/partner-events")
+@roles_required(*REGISTER_ROLES)
+def partner_events():
+    """Partner events kept for review: nobody matched, or contradicting our records."""
+    status = request.args.get("status", "unmatched")
+    wanted = ("unmatched", "rejected") if status == "all" else (status,)
+    query = (select(PartnerEvent, Partner.name.label("partner"), Partner.kind.label("kind"))
+             .join(Partner, Partner.id == PartnerEvent.partner_id)
+             .where(PartnerEvent.status.in_(wanted))
+             .order_by(PartnerEvent.received_at.desc(), PartnerEvent.id.desc()))
+    with services().db.Session() as db:
+        page = paginate(db, query, scalars=False)
+    audit("partner_events.list", None, {"status": status})
+    return render_template("registers/partner_events.html", page=page, status=status)

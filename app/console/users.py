@@ -1,0 +1,126 @@
+"""Console accounts: creating them and the one-time link that sets a password."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.console.auth import hash_password, normalise_email
+from app.models.console import ROLES, User
+from app.reference.countries import is_known_country
+from app.reference.missions import HQ, by_code, mission_for
+
+LINK_MAX_AGE = 24 * 3600
+"""Seconds a set-password link stays valid."""
+
+MIN_PASSWORD = 12
+"""Shortest password accepted (NIST SP 800-63B: length, not composition rules)."""
+
+MAX_PASSWORD = 256
+"""Longest password accepted (argon2 takes any length; this bounds the work per try)."""
+
+_SALT = "console-set-password"
+
+
+class AccountError(ValueError):
+    """An account cannot be created or changed as asked."""
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A created account and where its password comes from."""
+
+    user: User
+    mission_label: str | None
+
+
+def create_user(session: Session, email: str, role: str, country: str | None = None,
+                password: str | None = None) -> NewUser:
+    """Create a console account; consular officers join the mission covering ``country``."""
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254 or " " in email:
+        raise AccountError(f"not an email address: {email!r}")
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    mission_code = label = None
+    if role == "consular_officer":
+        if not country:
+            raise AccountError("a consular officer needs --country (a country the mission covers)")
+        iso2 = country.strip().upper()
+        mission = HQ if iso2 in ("KE", "HQ") else None
+        if mission is None:
+            if not is_known_country(iso2):
+                raise AccountError(f"unknown country {country!r} (ISO 3166 alpha-2)")
+            mission = mission_for(iso2)
+        mission_code, label = mission.code, mission.label
+    elif country:
+        raise AccountError("--country applies to consular officers only")
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise AccountError(f"an account for {email} already exists")
+    user = User(email=email, role=role, mission_code=mission_code, failed_logins=0,
+                session_epoch=0, active=True)
+    if password is not None:
+        user.password_hash = hash_password(check_password(password))
+    session.add(user)
+    session.flush()
+    return NewUser(user=user, mission_label=label)
+
+
+def check_password(password: str) -> str:
+    """Give ``password`` back if it is acceptable, else raise AccountError."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise AccountError(f"a password has at most {MAX_PASSWORD} characters")
+    return password
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Set a new password, unlock the account and end its other sessions."""
+    user.password_hash = hash_password(check_password(password))
+    user.failed_logins = 0
+    user.locked_until = None
+    user.session_epoch += 1
+
+
+def password_token(user: User) -> str:
+    """Give a signed token that sets ``user``'s password once, within 24 hours."""
+    return _serializer().dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    """Give the user a set-password token is for, or None if it is forged, used or old.
+
+    The token carries a fingerprint of the password it replaces: once a password is
+    set, the fingerprint changes and every earlier link stops working.
+    """
+    try:
+        data = _serializer().loads(token, max_age=LINK_MAX_AGE)
+    except (SignatureExpired, BadSignature):
+        return None
+    if not isinstance(data, dict):
+        return None
+    user = session.get(User, data.get("u")) if isinstance(data.get("u"), int) else None
+    if user is None or not user.active or data.get("f") != _fingerprint(user):
+        return None
+    return user
+
+
+def mission_label(code: str | None) -> str | None:
+    """Give a mission's display label from its code."""
+    mission = by_code(code) if code else None
+    return mission.label if mission else code
+
+
+def _fingerprint(user: User) -> str:
+    seed = f"{user.id}:{user.password_hash or ''}:{user.session_epoch}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:24]
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)

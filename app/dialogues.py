@@ -1,0 +1,86 @@
+"""SMS dialogues: run a journey over SMS, where each reply is the next input.
+
+The engine and journeys are the ones USSD uses. The state lives in SQL (an SMS
+reply may come days later and must survive a Redis restart), encrypted because
+it holds answers. Each screen goes out as one SMS through ``queue_sms``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.db import aware, utcnow
+from app.events import Hop, apply
+from app.extensions import Services
+from app.i18n import translate
+from app.messages import queue_sms
+from app.models.dialogue import SmsDialogue
+from app.ports import Ports
+from menus import engine
+
+DEFAULT_TTL = timedelta(days=3)
+"""How long an unanswered dialogue waits for its next reply."""
+
+
+def start(svc: Services, session: Session, phone: str, screen: str, *, lang: str, ref: str,
+          data: dict[str, Any] | None = None, ttl: timedelta = DEFAULT_TTL,
+          queue: str = "default", kind: str = "dialogue") -> engine.Step:
+    """Open a dialogue at ``screen`` and queue its first SMS; replaces any open one."""
+    state = engine.new_state(svc.flow, lang, **(data or {}))
+    state["screen"] = screen
+    step = engine.begin(svc.flow, state, Ports(svc), translate)
+    if step.events:
+        apply(Hop(svc, session, phone, ref, step.state, channel="sms"), step.events)
+    text = engine.render(svc.flow, step.state, translate)
+    queue_sms(session, phone, text, kind=kind, queue=queue, dedupe_key=f"dlg:{ref}:0")
+    _save(svc, session, phone, ref, step, 0, ttl)
+    return step
+
+
+def active(session: Session, phone: str) -> SmsDialogue | None:
+    """Give the number's open dialogue, if one is waiting and not expired."""
+    dialogue = session.scalar(select(SmsDialogue).where(SmsDialogue.phone == phone))
+    if dialogue is None or aware(dialogue.expires_at) < utcnow():
+        return None
+    return dialogue
+
+
+def answer(svc: Services, session: Session, phone: str, text: str, reply_key: str,
+           queue: str = "default") -> engine.Step | None:
+    """Feed an SMS reply to the number's open dialogue; None when there is none."""
+    dialogue = active(session, phone)
+    if dialogue is None:
+        return None
+    state = json.loads(svc.cipher.decrypt(dialogue.state_enc))
+    step = engine.step(svc.flow, state, text, Ports(svc), translate)
+    if step.events:
+        apply(Hop(svc, session, phone, dialogue.ref, step.state, channel="sms"), step.events)
+    body = engine.render(svc.flow, step.state, translate)
+    queue_sms(session, phone, body, kind="dialogue", queue=queue, dedupe_key=reply_key)
+    _save(svc, session, phone, dialogue.ref, step, dialogue.step + 1, DEFAULT_TTL)
+    return step
+
+
+def close(session: Session, phone: str) -> None:
+    """Forget the number's dialogue."""
+    session.execute(delete(SmsDialogue).where(SmsDialogue.phone == phone))
+
+
+def _save(svc: Services, session: Session, phone: str, ref: str, step: engine.Step,
+          number: int, ttl: timedelta) -> None:
+    if step.end:
+        close(session, phone)
+        return
+    sealed = svc.cipher.encrypt(json.dumps(step.state, separators=(",", ":")))
+    dialogue = session.scalar(select(SmsDialogue).where(SmsDialogue.phone == phone))
+    if dialogue is None:
+        session.add(SmsDialogue(phone=phone, ref=ref, state_enc=sealed, step=number,
+                                expires_at=utcnow() + ttl))
+    else:
+        dialogue.ref, dialogue.state_enc, dialogue.step = ref, sealed, number
+        dialogue.expires_at = utcnow() + ttl

@@ -1,0 +1,83 @@
+"""Commit what the engine's events mean: one handler per event name, across features.
+
+Feature modules register handlers with ``@handles("EventName")``; the USSD gateway
+(and the SMS dialogue runner) call ``apply`` inside one transaction per hop.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from app.extensions import Services
+from menus.engine import Event
+
+HANDLER_MODULES = (
+    "app.registration",
+    "app.listings.check",
+    "app.agencies.journey",
+    "app.checkins.replies",
+    "app.protection.intake",
+    "app.placements.declaration",
+    "app.placements.migrant",
+    "app.placements.no_news",
+)
+"""Modules that register event handlers; each feature adds its own line."""
+
+
+@dataclass
+class Hop:
+    """Where an event came from: the number, the session (or SMS) id and the live state."""
+
+    svc: Services
+    session: Session
+    phone: str
+    ref: str
+    state: dict[str, Any]
+    channel: str = "ussd"
+
+    @property
+    def lang(self) -> str:
+        return self.state.get("lang") or "en"
+
+
+Handler = Callable[[Hop, Event], None]
+_HANDLERS: dict[str, Handler] = {}
+
+
+def handles(name: str) -> Callable[[Handler], Handler]:
+    """Register the function that commits event ``name``."""
+
+    def register(func: Handler) -> Handler:
+        if name in _HANDLERS and _HANDLERS[name] is not func:
+            raise ValueError(f"event {name} already has a handler")
+        _HANDLERS[name] = func
+        return func
+
+    return register
+
+
+def _load() -> None:
+    for module in HANDLER_MODULES:
+        importlib.import_module(module)
+
+
+def apply(hop: Hop, events: tuple[Event, ...]) -> None:
+    """Commit each event's meaning into ``hop.session``; results go into ``hop.state``."""
+    if events:  # always: one handler module imported elsewhere must not hide the others
+        _load()
+    for event in events:
+        handler = _HANDLERS.get(event.name)
+        if handler is None:  # a journey emitting an event nobody handles is a bug
+            raise ValueError(f"unhandled event {event.name}")
+        handler(hop, event)
+
+
+def known() -> set[str]:
+    """Name every event that has a handler."""
+    _load()
+    return set(_HANDLERS)

@@ -1,0 +1,135 @@
+"""The clients the app and workers share, built once from configuration."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from flask import current_app
+from redis import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from rq import Queue, Retry
+from rq.exceptions import DuplicateJobError, NoSuchJobError
+from rq.job import Job, JobStatus
+
+from app.crypto import PiiCipher
+from app.db import Database
+from app.sms.backends import SmsBackend, backend_from_config
+from menus import build_flow
+from menus.engine import Flow
+
+QUEUES = ("critical", "default", "bulk")
+"""RQ queues in priority order: distress first, campaigns last."""
+
+LIVE = {
+    JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED,
+    JobStatus.RATE_LIMITED,
+}
+"""Job states in which the work will still happen without help."""
+
+ENQUEUE_ATTEMPTS = 2
+"""Tries per deferred job: a second try covers one timed-out Redis round trip."""
+
+
+@dataclass
+class Services:
+    """Everything a request or a job needs, passed around instead of globals."""
+
+    config: Mapping[str, Any]
+    db: Database
+    redis: Redis
+    queues: dict[str, Queue]
+    sms: SmsBackend
+    cipher: PiiCipher
+    flow: Flow
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Services:
+        redis = Redis.from_url(
+            config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2,
+            health_check_interval=30,
+        )
+        queues = {name: Queue(name, connection=redis) for name in QUEUES}
+        services = cls(
+            config=config,
+            db=Database(config["DATABASE_URL"]),
+            redis=redis,
+            queues=queues,
+            sms=backend_from_config(config),
+            cipher=PiiCipher(config["PII_KEYS"]),
+            flow=build_flow(config["USSD_MAX_CHARS"]),
+        )
+        services.db.dispatch = services.enqueue_all
+        return services
+
+    def enqueue_all(self, jobs: list[dict]) -> None:
+        """Enqueue deferred job descriptions, in order, each on its own.
+
+        A Redis hiccup on one job is retried once (the job id makes that safe) and
+        never costs the jobs after it; a job that still fails is left to the
+        reconciler, which finds its work pending in SQL. The first error is raised
+        once every job has had its chance.
+        """
+        failed: Exception | None = None
+        for job in jobs:
+            for attempt in range(ENQUEUE_ATTEMPTS):
+                try:
+                    self.enqueue(job)
+                    break
+                except RedisError as exc:
+                    if attempt + 1 == ENQUEUE_ATTEMPTS:
+                        failed = failed or exc
+            if isinstance(failed, RedisConnectionError):
+                break  # Redis is down, not slow: the rest would fail the same way
+        if failed is not None:
+            raise failed
+
+    def enqueue(self, job: dict) -> Job | None:
+        """Enqueue one job description; a live job with the same id is left alone.
+
+        A job id names the work (``sms:42``), so enqueuing it twice is a no-op while
+        the first is queued, scheduled or running. A finished or failed job of that
+        id is replaced: that is how the reconciler retries work still pending in SQL.
+        """
+        queue = self.queues[job.get("queue") or "default"]
+        # RQ ids allow only letters, digits, "_" and "-"; our ids read "sms:42".
+        job_id = job["job_id"].replace(":", "-") if job.get("job_id") else None
+        options: dict[str, Any] = {
+            "job_id": job_id,
+            "unique": bool(job_id),
+            "retry": job.get("retry"),
+            "job_timeout": job.get("timeout", 60),
+            "result_ttl": job.get("result_ttl", 300),
+            "failure_ttl": job.get("failure_ttl", 7 * 86400),
+        }
+        if job.get("rate_limit"):
+            options["rate_limit"] = job["rate_limit"]
+        for _ in range(2):
+            try:
+                if job.get("delay"):
+                    return queue.enqueue_in(
+                        timedelta(seconds=job["delay"]), job["func"], *job["args"], **options
+                    )
+                return queue.enqueue(job["func"], *job["args"], **options)
+            except DuplicateJobError:
+                try:
+                    existing = Job.fetch(job_id, connection=self.redis)
+                except NoSuchJobError:
+                    continue
+                if existing.get_status(refresh=False) in LIVE:
+                    return None
+                existing.delete()
+        return None
+
+
+def services() -> Services:
+    """Give the current app's services."""
+    return current_app.extensions["kazi"]
+
+
+def default_retry() -> Retry:
+    """Retry transient failures with growing gaps (seconds)."""
+    return Retry(max=5, interval=[5, 30, 120, 600, 1800])

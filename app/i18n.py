@@ -1,0 +1,54 @@
+"""Translations: gettext catalogs in ``locales/`` read through Babel, keyed by text id."""
+
+from __future__ import annotations
+
+import string
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.messages.pofile import read_po
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+"""Where the ``<lang>/LC_MESSAGES/messages.po`` catalogs live."""
+
+LANGUAGES = ("en", "sw")
+"""Languages every screen and SMS exists in; the first is the fallback."""
+
+_FORMATTER = string.Formatter()
+
+
+class _Blank(dict):
+    """Render a missing placeholder as nothing rather than failing a live screen."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+@cache
+def catalog(lang: str) -> dict[str, str]:
+    """Load one language's catalog as a dict of text id to text."""
+    with open(LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po", "rb") as fh:
+        po = read_po(fh, locale=lang)
+    return {str(m.id): str(m.string) for m in po if m.id and m.string}
+
+
+def keys(lang: str) -> set[str]:
+    """List the text ids a language has a translation for."""
+    return set(catalog(lang))
+
+
+def translate(lang: str, key: str, /, **values: Any) -> str:
+    """Give the text for ``key`` in ``lang`` with its placeholders filled."""
+    lang = lang if lang in LANGUAGES else LANGUAGES[0]
+    text = catalog(lang).get(key)
+    if text is None:
+        text = catalog(LANGUAGES[0]).get(key, key)
+    if "{" not in text:
+        return text
+    return _FORMATTER.vformat(text, (), _Blank(values))
+
+
+def placeholders(text: str) -> set[str]:
+    """List the named placeholders of a text."""
+    return {name for _, name, _, _ in _FORMATTER.parse(text) if name}

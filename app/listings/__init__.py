@@ -1,0 +1,7 @@
+"""Job listings: agencies submit them by API, a job validates them, people check them.
+
+``codes`` makes and reads the public 6-character code; ``submission`` checks an
+agency's JSON; ``rules`` holds the red-flag rules; ``service`` stores listings,
+applies a validation outcome and holds listings; ``check`` answers people who
+check a code by USSD or SMS.
+"""

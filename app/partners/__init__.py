@@ -1,0 +1,1 @@
+"""Integration partners: immigration, police and destination-country systems (contract §5)."""

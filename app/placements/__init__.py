@@ -1,0 +1,1 @@
+"""Placements: a person's path from application to work abroad and back."""

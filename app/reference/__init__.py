@@ -1,0 +1,1 @@
+"""Pure-Python reference data: counties, destination countries, missions and salary norms."""

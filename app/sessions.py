@@ -1,0 +1,99 @@
+"""USSD session state in Redis: one encrypted key per session, saved compare-and-set."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from app.crypto import StateCipher
+
+SESSION_KEY = "kazi:ussd:s:{0}"
+"""One key per AT ``sessionId``: the engine state, the last ``text`` and the last reply."""
+
+RESUME_KEY = "kazi:ussd:resume:{0}"
+"""Per phone number: the last record of a registration in progress, for a later dial."""
+
+KEEP, FORGET, SAME = "", "-", "="
+"""What a save does to the resume pointer: leave it, delete it, or set it to this record."""
+
+# Save only if nobody saved since we loaded; also set or clear the resume pointer.
+# One round trip, and the record is sealed once for both keys.
+_CAS = """
+local current = redis.call('GET', KEYS[1])
+if (current == false and ARGV[1] == '') or current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+  if ARGV[4] == '-' then
+    redis.call('DEL', KEYS[2])
+  elseif ARGV[4] == '=' then
+    redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[5]))
+  end
+  return 1
+end
+return 0
+"""
+
+
+@dataclass
+class Loaded:
+    """A session as loaded: its record and the raw value needed to save it safely."""
+
+    raw: bytes | None
+    record: dict[str, Any] | None
+    resume_raw: bytes | None = None
+
+
+class SessionStore:
+    """Load and save USSD sessions; values are encrypted because they hold answers."""
+
+    def __init__(self, redis: Redis, cipher: StateCipher, ttl: int, resume_ttl: int) -> None:
+        self.redis = redis
+        self.cipher = cipher
+        self.ttl = ttl
+        self.resume_ttl = resume_ttl
+        self._cas = redis.register_script(_CAS)
+
+    def load(self, session_id: str, phone: str) -> Loaded:
+        """Read a session and the number's resume pointer in one round trip."""
+        raw, resume_raw = self.redis.mget(SESSION_KEY.format(session_id), RESUME_KEY.format(phone))
+        return Loaded(raw, self.open(raw) if raw else None, resume_raw)
+
+    def resumable(self, loaded: Loaded) -> dict[str, Any] | None:
+        """Give the engine state kept by the resume pointer loaded with a session."""
+        record = self.open(loaded.resume_raw) if loaded.resume_raw else None
+        return record.get("state") if record else None
+
+    def save(self, session_id: str, phone: str, loaded: Loaded, record: dict[str, Any],
+             resume: str = KEEP) -> bool:
+        """Save ``record`` unless another hop saved first; True when it was saved.
+
+        ``resume`` says what to do with the number's resume pointer: ``SAME`` keeps
+        this record for a later dial, ``FORGET`` drops it, ``KEEP`` leaves it alone.
+        """
+        saved = self._cas(
+            keys=[SESSION_KEY.format(session_id), RESUME_KEY.format(phone)],
+            args=[loaded.raw or b"", self.seal(record), self.ttl, resume, self.resume_ttl],
+        )
+        return bool(saved)
+
+    def resume_state(self, phone: str) -> dict[str, Any] | None:
+        """Give the engine state of a registration a number left unfinished, if kept."""
+        raw = self.redis.get(RESUME_KEY.format(phone))
+        record = self.open(raw) if raw else None
+        return record.get("state") if record else None
+
+    def forget_resume(self, phone: str) -> None:
+        self.redis.delete(RESUME_KEY.format(phone))
+
+    def seal(self, value: dict[str, Any]) -> bytes:
+        """Encrypt a record for storage."""
+        return self.cipher.seal(json.dumps(value, separators=(",", ":")).encode())
+
+    def open(self, raw: bytes) -> dict[str, Any] | None:
+        """Decrypt a record; None if it cannot be read (key rotated away, corrupt)."""
+        try:
+            return json.loads(self.cipher.open(raw))
+        except ValueError:
+            return None

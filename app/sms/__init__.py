@@ -1,0 +1,1 @@
+"""Send outbound SMS through a backend chosen by configuration."""

@@ -1,0 +1,1 @@
+"""Benchmarks for Kazi Salama: ``python -m bench.<name>`` (see bench/README.md)."""

@@ -1,0 +1,422 @@
+"""Check-in campaign: people due abroad, sent by ``send_due`` and RQ workers, vs plain requests.
+
+    python -m bench.checkin_campaign [--people 100000] [--small 10000] [--workers 2]
+                                     [--database-url URL] [--redis-url URL]
+
+What it does, for ``--small`` people and then ``--people`` people (memory must stay flat):
+
+1. Setup: the PostgreSQL database ``kazi_bench_checkins`` (created if missing, its
+   ``public`` schema dropped and recreated, migrated) and Redis db 11 (flushed).
+   People are loaded with ``COPY``: one placement each (Saudi Arabia, employed,
+   arrived 8 days before the run's moment), a third of them with a Kiswahili Contact.
+2. The local AT server (``tests/fakes/at_api.py``) runs in its own process.
+   ``--workers`` real RQ workers (``AppWorker``, the class ``kazi worker`` runs,
+   forking a horse per job) listen on ``bulk``.
+3. ``send_due`` runs in its own process, at noon in Riyadh: it streams the
+   placements by keyset pages of 2,000, writes check-ins, messages and dialogues,
+   and defers ``send_batch`` jobs of 500 recipients with one body (rate-limited by
+   RQ). The workers drain ``bulk`` while it writes. The clock starts when
+   ``send_due`` is called and stops when the last recipient reaches the AT server.
+4. Checks: every person got exactly one SMS, every message is ``sent``.
+5. Baseline, same run: the exact batches the AT server received (same recipients,
+   same bodies, same batch sizes), posted again with plain ``requests`` from
+   ``--workers`` threads, no database, no Redis.
+6. Memory: peak RSS of the ``send_due`` process (``ru_maxrss``) and, sampled every
+   20 ms with psutil, of each worker and of its work horses.
+7. For scale, the PostgreSQL floor: one ``INSERT ... SELECT generate_series`` of as
+   many message rows (rolled back): what storing a single row per recipient costs
+   this machine, with no Python at all.
+
+Prints a table and writes ``bench/results/checkin_campaign.json``. Target:
+recipients/s >= 0.5 x the baseline's, with the same peak memory at both sizes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/kazi_bench_checkins"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/11"
+API_KEY = "bench-api-key"
+AS_OF = dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)
+"""The run's moment: noon in Riyadh, so everyone is inside waking hours."""
+TARGET = 0.5
+
+
+# --------------------------------------------------------------------------- AT server
+
+
+def _at_server(conn: Connection, port_out: Connection) -> None:
+    """Serve the fake AT API in this process and answer the parent's questions."""
+    from tests.fakes.at_api import FakeATServer
+
+    server = FakeATServer(api_key=API_KEY).start()
+    port_out.send(server.port)
+    while True:
+        command = conn.recv()
+        if command == "count":
+            with server._lock:
+                conn.send(len(server.sent))
+        elif command == "stats":
+            with server._lock:
+                numbers = [n for n, _, _ in server.sent]
+                times = [r["received_at"] for r in server.requests]
+                sizes = [len(r["to"]) for r in server.requests]
+                conn.send({"recipients": len(numbers), "distinct": len(set(numbers)),
+                           "requests": len(times), "first": min(times, default=None),
+                           "last": max(times, default=None), "sizes": sizes,
+                           "bulk": all(r["bulkSMSMode"] == "1" for r in server.requests),
+                           "enqueue": all(r["enqueue"] == "1" for r in server.requests)})
+        elif command == "batches":
+            with server._lock:
+                conn.send([(r["to"], r["message"]) for r in server.requests])
+        elif command == "reset":
+            server.reset()
+            conn.send(True)
+        elif command == "stop":
+            server.stop()
+            conn.send(True)
+            return
+
+
+class ATProcess:
+    """The local AT server in a child process, so it does not share our GIL."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        port_in, port_out = ctx.Pipe()
+        self.process = ctx.Process(target=_at_server, args=(child, port_out), daemon=True)
+        self.process.start()
+        self.url = f"http://127.0.0.1:{port_in.recv()}"
+
+    def ask(self, command: str) -> Any:
+        self.conn.send(command)
+        return self.conn.recv()
+
+    def stop(self) -> None:
+        self.ask("stop")
+        self.process.join(5)
+
+
+# --------------------------------------------------------------------------- setup
+
+
+def env_for(database_url: str, redis_url: str, at_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AT_", "CALLBACK_TOKEN", "KAZI_", "USSD_", "CHECKIN_"))}
+    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, AT_USERNAME="sandbox",
+               AT_API_KEY=API_KEY, AT_API_URL=at_url, KAZI_ENV="development",
+               PII_KEYS=_pii_key(), SECRET_KEY="bench-checkins", PYTHONPATH=str(ROOT))
+    return env
+
+
+_KEY: list[str] = []
+
+
+def _pii_key() -> str:
+    if not _KEY:
+        from cryptography.fernet import Fernet
+
+        _KEY.append(Fernet.generate_key().decode())
+    return _KEY[0]
+
+
+def load_people(database_url: str, people: int) -> float:
+    """COPY ``people`` placements (and every third a Kiswahili Contact); give seconds."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(database_url)
+    started = time.perf_counter()
+    arrived = AS_OF - dt.timedelta(days=8)
+    with psycopg.connect(host=parsed.host, port=parsed.port or 5432, user=parsed.username,
+                         dbname=parsed.database) as conn, conn.cursor() as cur:
+        with cur.copy("COPY placements (phone, country, status, arrived_at, irregular, "
+                      "created_at, updated_at) FROM STDIN") as copy:
+            for n in range(people):
+                copy.write_row((number(n), "SA", "employed", arrived, False, arrived, arrived))
+        with cur.copy("COPY contacts (phone, lang, checkins_paused, created_at, updated_at) "
+                      "FROM STDIN") as copy:
+            for n in range(0, people, 3):
+                copy.write_row((number(n), "sw", False, arrived, arrived))
+        conn.commit()
+        conn.autocommit = True
+        cur.execute("VACUUM ANALYZE placements")
+        cur.execute("VACUUM ANALYZE contacts")
+    return time.perf_counter() - started
+
+
+def number(n: int) -> str:
+    return f"+9665{n:08d}"
+
+
+# --------------------------------------------------------------------------- children
+
+
+def worker_main() -> None:
+    """Run one RQ worker on ``bulk`` (no cron: the benchmark drives send_due itself)."""
+    import logging
+
+    from app import create_app
+    from app.cli.worker import AppWorker
+
+    app = create_app()
+    # workers.sms logs one INFO line per message; at 100,000 messages that is the
+    # logging's cost, not the system's. Warnings and errors still show.
+    logging.getLogger().setLevel(logging.WARNING)
+    svc = app.extensions["kazi"]
+    worker = AppWorker([svc.queues["bulk"]], app=app, connection=svc.redis, cron_url=None)
+    worker.work(burst=False, logging_level="WARNING")
+
+
+def send_due_main(as_of: str) -> None:
+    """Run send_due once and print its counts, time and memory as JSON."""
+    import logging
+
+    from app import create_app
+    from app.checkins.campaign import send_due
+
+    logging.disable(logging.INFO)
+    app = create_app()
+    svc = app.extensions["kazi"]
+    with app.app_context():
+        from menus import build_flow  # noqa: F401 - imported before the clock starts
+
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        started = time.monotonic()
+        counts = send_due(svc, as_of)
+        finished = time.monotonic()
+    print(json.dumps({"counts": counts, "started": started, "finished": finished,
+                      "rss_before_kb": before,
+                      "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+
+
+class Sampler(threading.Thread):
+    """Sample the RSS of worker processes and their horses every 20 ms; keep the peaks."""
+
+    def __init__(self, pids: list[int]) -> None:
+        super().__init__(daemon=True)
+        self.pids = pids
+        self.worker_peak = 0
+        self.horse_peak = 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        procs = [psutil.Process(pid) for pid in self.pids]
+        while not self.stop.is_set():
+            for proc in procs:
+                try:
+                    self.worker_peak = max(self.worker_peak, proc.memory_info().rss)
+                    for child in proc.children():
+                        self.horse_peak = max(self.horse_peak, child.memory_info().rss)
+                except psutil.Error:
+                    continue
+            self.stop.wait(0.02)
+
+
+# --------------------------------------------------------------------------- phases
+
+
+def campaign(people: int, workers: int, database_url: str, redis_url: str,
+             at: ATProcess) -> dict[str, Any]:
+    """Load ``people``, run send_due with live workers, wait for AT to get them all."""
+    from bench.ussd_gateway import flush_redis, prepare_database
+
+    prepare_database(database_url, force=False)
+    flush_redis(redis_url)
+    at.ask("reset")
+    load_seconds = load_people(database_url, people)
+    env = env_for(database_url, redis_url, at.url)
+    procs = [subprocess.Popen([sys.executable, "-m", "bench.checkin_campaign", "_worker"],
+                              env=env, cwd=ROOT, start_new_session=True)
+             for _ in range(workers)]
+    sampler = Sampler([p.pid for p in procs])
+    sampler.start()
+    try:
+        time.sleep(1.5)  # workers up and listening
+        run = subprocess.run(
+            [sys.executable, "-m", "bench.checkin_campaign", "_send_due", AS_OF.isoformat()],
+            env=env, cwd=ROOT, check=True, capture_output=True, text=True)
+        result = json.loads(run.stdout.strip().splitlines()[-1])
+        deadline = time.monotonic() + 600
+        while at.ask("count") < people:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"only {at.ask('count')} of {people} reached AT in 600 s")
+            time.sleep(0.05)
+        stats = at.ask("stats")
+    finally:
+        sampler.stop.set()
+        for proc in procs:
+            os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+    sent = count_sent(database_url)
+    elapsed = stats["last"] - result["started"]
+    return {
+        "people": people, "load_seconds": round(load_seconds, 2),
+        "send_due": {"counts": result["counts"],
+                     "seconds": round(result["finished"] - result["started"], 2),
+                     "rss_before_mb": round(result["rss_before_kb"] / 1024, 1),
+                     "peak_rss_mb": round(result["peak_rss_kb"] / 1024, 1)},
+        "worker_peak_rss_mb": round(sampler.worker_peak / 2**20, 1),
+        "horse_peak_rss_mb": round(sampler.horse_peak / 2**20, 1),
+        "at": {k: v for k, v in stats.items() if k != "sizes"},
+        "request_sizes": sorted(set(stats["sizes"])),
+        "messages_sent": sent,
+        "exactly_once": stats["recipients"] == stats["distinct"] == people == sent,
+        "seconds": round(elapsed, 2),
+        "drain_seconds": round(stats["last"] - stats["first"], 2),
+        "recipients_per_s": round(people / elapsed, 1),
+    }
+
+
+def postgres_floor(database_url: str, people: int) -> float:
+    """Time PostgreSQL alone inserting ``people`` message rows in one statement (rolled back).
+
+    No Python, no network per row, no check-ins or dialogues: a lower bound for what
+    writing one durable row per recipient costs on this machine at this moment.
+    """
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        started = time.perf_counter()
+        conn.execute(text(
+            "INSERT INTO messages (to_phone, body, kind, queue, dedupe_key, status, attempts, "
+            "created_at, updated_at) SELECT '+9667' || lpad(g::text, 8, '0'), "
+            "repeat('x', 130), 'floor', 'bulk', 'floor:' || g, 'pending', 0, now(), now() "
+            "FROM generate_series(1, :n) AS g"), {"n": people})
+        seconds = time.perf_counter() - started
+        conn.rollback()
+    engine.dispose()
+    return seconds
+
+
+def count_sent(database_url: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    with engine.connect() as conn:
+        sent = conn.execute(text("SELECT count(*) FROM messages WHERE status = 'sent'")).scalar()
+    engine.dispose()
+    return int(sent or 0)
+
+
+def baseline(at: ATProcess, workers: int) -> dict[str, Any]:
+    """Post the batches AT just received again, with plain requests and no database."""
+    import requests
+
+    batches = at.ask("batches")
+    at.ask("reset")
+    url = at.url + "/version1/messaging"
+    headers = {"apiKey": API_KEY, "Accept": "application/json"}
+
+    def post(batch: tuple[list[str], str]) -> int:
+        to, message = batch
+        response = requests.post(url, headers=headers, timeout=(3.05, 9.05), data={
+            "username": "sandbox", "to": ",".join(to), "message": message,
+            "bulkSMSMode": 1, "enqueue": 1})
+        response.raise_for_status()
+        return len(response.json()["SMSMessageData"]["Recipients"])
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(workers) as pool:
+        answered = sum(pool.map(post, batches))
+    finished = time.monotonic()
+    stats = at.ask("stats")
+    people = sum(len(to) for to, _ in batches)
+    assert answered == stats["recipients"] == people, (answered, stats["recipients"], people)
+    return {"requests": len(batches), "recipients": people,
+            "seconds": round(finished - started, 2),
+            "recipients_per_s": round(people / (finished - started), 1)}
+
+
+# --------------------------------------------------------------------------- report
+
+
+def main(argv: list[str] | None = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    if argv[:1] == ["_worker"]:
+        worker_main()
+        return 0
+    if argv[:1] == ["_send_due"]:
+        send_due_main(argv[1])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000,
+                        help="a first, smaller campaign to compare memory with (0 skips it)")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database-url", default=DEFAULT_DB)
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS)
+    args = parser.parse_args(argv)
+
+    at = ATProcess()
+    runs = []
+    try:
+        for people in [n for n in (args.small, args.people) if n]:
+            print(f"campaign of {people:,} ...", flush=True)
+            run = campaign(people, args.workers, args.database_url, args.redis_url, at)
+            run["baseline"] = baseline(at, args.workers)
+            run["postgres_floor_s"] = round(postgres_floor(args.database_url, people), 2)
+            run["ratio"] = round(run["recipients_per_s"] / run["baseline"]["recipients_per_s"], 3)
+            runs.append(run)
+            print(json.dumps(run, indent=1), flush=True)
+    finally:
+        at.stop()
+    report = {"date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+              "machine": machine(), "workers": args.workers, "runs": runs, "target": TARGET}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "checkin_campaign.json").write_text(json.dumps(report, indent=1) + "\n")
+    print(table(report))
+    return 0 if all(r["exactly_once"] and r["ratio"] >= TARGET for r in runs) else 1
+
+
+def machine() -> dict[str, Any]:
+    return {"nproc": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "load_avg": os.getloadavg()}
+
+
+def table(report: dict[str, Any]) -> str:
+    lines = [
+        "| people | send_due s | end-to-end s | recipients/s | baseline recipients/s | ratio "
+        "| AT requests | send_due peak RSS MB | worker peak RSS MB | horse peak RSS MB "
+        "| exactly once | PostgreSQL floor s¹ |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|:---:|---:|",
+    ]
+    for r in report["runs"]:
+        lines.append(
+            f"| {r['people']:,} | {r['send_due']['seconds']} | {r['seconds']} "
+            f"| {r['recipients_per_s']:,} | {r['baseline']['recipients_per_s']:,} "
+            f"| **{r['ratio']}** | {r['at']['requests']} | {r['send_due']['peak_rss_mb']} "
+            f"| {r['worker_peak_rss_mb']} | {r['horse_peak_rss_mb']} "
+            f"| {'yes' if r['exactly_once'] else 'NO'} | {r['postgres_floor_s']} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

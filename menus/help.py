@@ -1,0 +1,113 @@
+"""Get help (USSD): for me or for a relative abroad; the country and what happened.
+
+Family at home are a main source of reports, and USSD does not work abroad, so
+"a relative abroad" asks for their phone or name first. A foreign number gives
+the country by itself; otherwise the country is typed (a forgiving match) or
+picked. The last answer emits ``DistressReported``: the case is opened and the
+officers alerted inside that hop's transaction, and the last screen shows the
+case reference. Few hops on purpose: 3 for me, 3 or 4 for a relative.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.phones import country_of, try_normalise
+from app.reference.countries import DESTINATIONS, country_name, match_country
+from menus.engine import Choice, Context, End, Input, Invalid, Journey, Menu, Option, Router
+from menus.gsm import is_gsm7
+
+CATEGORY_OPTIONS: tuple[tuple[str, str], ...] = (
+    ("help.cat_unpaid", "unpaid_wages"),
+    ("help.cat_passport", "passport_held"),
+    ("help.cat_abuse", "abuse"),
+    ("help.cat_confined", "confinement"),
+    ("help.cat_deceived", "deception"),
+    ("help.cat_forced", "forced_work"),
+    ("help.cat_medical", "medical"),
+    ("help.cat_arrested", "detention"),
+    ("help.cat_return", "wants_return"),
+    ("help.cat_other", "other"),
+)
+"""What happened: (label key, case category of ``app.models.protection.CATEGORIES``)."""
+
+
+def country_items(lang: str) -> list[tuple[int, str, str]]:
+    """The countries offered by number: where Kenyans work, most common first."""
+    return [(n, code, country_name(code, lang)) for n, code in enumerate(DESTINATIONS, 1)]
+
+
+def country_match(text: str) -> list[str]:
+    """Match a typed country; several only when all can be shown as a numbered list."""
+    found = match_country(text)
+    if len(found) > 1 and not set(found) <= set(DESTINATIONS):
+        return found[:1]  # the best guess beats an empty list
+    return found
+
+
+def subject(value: str, ctx: Context) -> Any:
+    """Accept the relative's phone number (any country) or their name."""
+    text = " ".join(value.split())
+    if not text:
+        return Invalid("err.help_subject")
+    digits = text.replace(" ", "").replace("-", "")
+    if digits.lstrip("+").isdigit():
+        phone = try_normalise(digits)
+        if phone is None and not digits.startswith(("+", "0")):
+            phone = try_normalise("+" + digits)
+        return phone if phone else Invalid("err.help_subject")
+    if not is_gsm7(text) or len(text) > 40 or not any(ch.isalpha() for ch in text):
+        return Invalid("err.help_subject")
+    return text
+
+
+def _after_subject(ctx: Context) -> str:
+    """File the answer as a phone or a name; a foreign number tells the country."""
+    value = ctx.data.get("help_subject") or ""
+    ctx.data["help_subject_phone"] = value if value.startswith("+") else None
+    ctx.data["help_subject_name"] = None if value.startswith("+") else value
+    abroad = country_of(value) if value.startswith("+") else None
+    if abroad and abroad != "KE":
+        ctx.data["help_country"] = abroad
+        return "help.what"
+    return "help.where"
+
+
+def _start(ctx: Context) -> str:
+    for key in ("help_subject", "help_subject_phone", "help_subject_name", "help_country",
+                "help_category", "case_ref", "help_desk"):
+        ctx.data.pop(key, None)
+    return "help.who"
+
+
+def categories(goto: str, emit: str | None = None) -> tuple[Option, ...]:
+    """The "what happened" options, shared with the SMS dialogue."""
+    return tuple(Option(label, goto, value=category, emit=emit)
+                 for label, category in CATEGORY_OPTIONS)
+
+
+JOURNEY = Journey(
+    name="help",
+    start="help.start",
+    screens=(
+        Router("help.start", route=_start, routes=("help.who",)),
+        Menu(
+            "help.who",
+            "help.who",
+            save="help_for",
+            options=(
+                Option("help.me", "help.where", value="me"),
+                Option("help.relative", "help.rel", value="relative"),
+                Option("help.no_news", "nn.start"),
+            ),
+        ),
+        Input("help.rel", "help.rel", save="help_subject", next="help.rel_done",
+              validators=(subject,), error_keys=("err.help_subject",)),
+        Router("help.rel_done", route=_after_subject, routes=("help.what", "help.where")),
+        Choice("help.where", "help.where", items=country_items, save="help_country",
+               next="help.what", match=country_match),
+        Menu("help.what", "help.what", save="help_category", options=categories("help.sent")),
+        End("help.sent", "help.sent", emit="DistressReported"),
+    ),
+    samples={"case_ref": "K7MZQ2", "help_desk": "Washington DC"},
+)

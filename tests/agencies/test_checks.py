@@ -1,0 +1,91 @@
+"""app/agencies/checks.py: answers, reports, risk signals and SMS texts that fit one SMS."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.agencies import checks
+from app.agencies.search import Match
+from app.i18n import LANGUAGES, translate
+from app.models import Agency, AgencyComplaint
+from menus.gsm import is_gsm7, septets
+from tests.agencies.helpers import add, agency_named, count, days, row
+
+LONG = "Bartholomew Kipchirchir Overseas Recruitment Agency International Ltd"
+
+
+def answer(status: str, complaints: int = 1234, name: str = LONG) -> checks.Answer:
+    return checks.Answer(1, name, "NEA/PEA/2024/1234", status, status, date(2026, 12, 31),
+                         date(2026, 11, 24), complaints)
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("status", ["valid", "suspended", "revoked", "expired"])
+def test_every_sms_answer_fits_one_sms_and_keeps_the_warning(lang, status):
+    for rule in range(3):
+        key, values = checks.sms_answer(lang, answer(status), rule)
+        text = translate(lang, key, **values)
+        assert septets(text) <= 160 and is_gsm7(text), text
+        assert checks.status_text(lang, status, "2026-12-31") in text
+        assert checks.rule_text(lang, rule) in text
+        assert text.startswith("Bartholomew")
+    short = translate(lang, *checks.sms_answer(lang, answer(status, 3, "Amani Ltd"), 0)[:1],
+                      **checks.sms_answer(lang, answer(status, 3, "Amani Ltd"), 0)[1])
+    assert "Amani NEA/PEA/2024/1234:" in short  # the licence number whenever it fits
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_not_found_and_lists_fit_one_sms(lang):
+    for rule in range(3):
+        key, values = checks.sms_not_found(lang, "x" * 60, date(2026, 11, 24), rule)
+        assert septets(translate(lang, key, **values)) <= 160
+    matches = [Match(n, LONG, f"NEA/PEA/2024/{n:04d}", "valid", None, 1.0) for n in range(12)]
+    key, values = checks.sms_several(lang, matches, 12)
+    text = translate(lang, key, **values)
+    assert septets(text) <= 160 and "2024/0000" in text, text
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("status", ["suspended", "revoked", "expired"])
+def test_every_licence_warning_fits_one_sms(lang, status):
+    text = checks.sms_warning(lang, status, LONG, "NEA/PEA/2024/1234", date(2026, 12, 31),
+                              "*384*2026#")
+    assert septets(text) <= 160 and is_gsm7(text), text
+    assert "NEA/PEA/2024/1234" in text and "*384*2026#" in text
+
+
+def test_a_report_is_filed_once_and_counted_on_the_agency(svc):
+    add(svc, row())
+    agency_id = agency_named(svc, "Savanna Recruitment Agency Ltd").id
+    with svc.db.session() as session:
+        first = checks.report(session, agency_id, "+254712345678", "fee", "ussd", "ref-1")
+        again = checks.report(session, agency_id, "+254712345678", "fee", "ussd", "ref-1")
+        other = checks.report(session, agency_id, None, "passport", "sms", "ref-2")
+        assert first is again and other is not first
+        assert checks.report(session, 999_999, None, "fee", "ussd", "ref-3") is None
+        with pytest.raises(ValueError):
+            checks.report(session, agency_id, None, "bribe", "ussd", "ref-4")
+    assert count(svc, AgencyComplaint) == 2
+    assert agency_named(svc, "Savanna Recruitment Agency Ltd").complaints_count == 2
+    assert checks.complaint_ref(42) == "AC00042"
+
+
+def test_risk_signals_come_from_the_agency_counters():
+    agency = Agency(name="x", name_key="x", complaints_count=6, placements_count=200,
+                    listings_total=40, listings_rejected=10, police_alerts=1)
+    assert checks.risk(agency) == checks.Risk(6, 3.0, 0.25, 1)
+    assert checks.risk(Agency(name="y", name_key="y")) == checks.Risk(0, None, None, 0)
+
+
+def test_an_answer_applies_expiry_on_the_day_asked(svc):
+    add(svc, row(expires_on=days(3)))
+    agency_id = agency_named(svc, "Savanna Recruitment Agency Ltd").id
+    with svc.db.Session() as session:
+        assert checks.answer(session, agency_id).status == "valid"
+        later = checks.answer(session, agency_id, today=date.fromisoformat(days(4)))
+        assert later.status == "expired" and later.register_status == "valid"
+        assert checks.answer(session, 999_999) is None
+        assert session.scalar(select(Agency.complaints_count)) == 0

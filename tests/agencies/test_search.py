@@ -1,0 +1,135 @@
+"""app/agencies/search.py: licence numbers in any spelling, forgiving names, a fresh index."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import update
+
+from app.agencies.search import VERSION_KEY, build, current_index, search
+from app.models import Licence
+from tests.agencies.helpers import add, days, row
+
+REGISTER = [
+    row("NEA/PEA/2024/0001", "Savanna Recruitment Agency Ltd"),
+    row("NEA/PEA/2024/0002", "Gulf Star Manpower Services Ltd", "suspended"),
+    row("NEA/PEA/2023/0003", "Crescent Overseas Placement Ltd", "revoked"),
+    row("NEA/PEA/2023/0004", "Nuru Employment Agency Ltd", "expired", days(-30)),
+    row("NEA/PEA/2022/0005", "Crescent Star Careers Ltd"),
+    row("NEA/PEA/2022/0006", "Crescent Hope Agencies (K) Ltd"),
+    row("NEA/PEA/2021/0007", "Al-Noor Travel & Recruitment Co. Ltd"),
+    row("NEA/PEA/2021/0008", "Mombasa Pride International Ltd"),
+]
+
+
+@pytest.fixture
+def index(svc):
+    add(svc, *REGISTER)
+    return current_index(svc.db, svc.redis)
+
+
+def names(matches) -> list[str]:
+    return [m.name for m in matches]
+
+
+@pytest.mark.parametrize("typed", [
+    "NEA/PEA/2024/0002", "nea/pea/2024/0002", " NEA / PEA / 2024 / 0002 ", "2024/0002",
+    "2024 2", "20240002", "PEA-2024-0002", "licence no 2024/2",
+])
+def test_licence_number_in_any_spelling(index, typed):
+    assert names(search(index, typed)) == ["Gulf Star Manpower Services Ltd"]
+
+
+def test_an_unknown_licence_number_finds_nothing_rather_than_a_near_one(index):
+    assert search(index, "NEA/PEA/2024/0009") == []
+    assert search(index, "2024 12") == []
+
+
+@pytest.mark.parametrize("typed", [
+    "savanna", "SAVANNA", "Savanna Ltd", "savanna recruitment agency limited",
+    "Savanna, Recruitment-Agency.", "savana", "svanna recruters", "Savannah Agency",
+    "savanna agensy ltd",
+])
+def test_forgiving_names_find_the_agency(index, typed):
+    assert names(search(index, typed)) == ["Savanna Recruitment Agency Ltd"]
+
+
+def test_punctuation_and_ampersands_do_not_matter(index):
+    assert names(search(index, "al noor travel and recruitment")) == [
+        "Al-Noor Travel & Recruitment Co. Ltd"]
+    assert names(search(index, "ALNOOR")) == ["Al-Noor Travel & Recruitment Co. Ltd"]
+
+
+def test_an_exact_name_wins_over_names_that_contain_it(index):
+    assert names(search(index, "Crescent Overseas Placement")) == [
+        "Crescent Overseas Placement Ltd"]
+
+
+def test_several_matches_are_ranked_prefix_first_then_by_name(index):
+    found = search(index, "crescent")
+    assert names(found) == ["Crescent Hope Agencies (K) Ltd", "Crescent Overseas Placement Ltd",
+                            "Crescent Star Careers Ltd"]
+    assert names(search(index, "star")) == ["Crescent Star Careers Ltd",
+                                            "Gulf Star Manpower Services Ltd"]
+    assert [m.status for m in found] == ["valid", "revoked", "valid"]
+
+
+def test_matches_carry_what_the_list_shows(index):
+    (match,) = search(index, "nuru")
+    assert (match.licence_no, match.status) == ("NEA/PEA/2023/0004", "expired")
+
+
+def test_nothing_and_too_little_find_nothing(index):
+    assert search(index, "Tumaini Jobs") == []
+    assert search(index, "x") == []
+    assert search(index, "ltd") == []
+
+
+def test_the_limit_caps_the_list(index):
+    assert len(search(index, "crescent", limit=2)) == 2
+
+
+def test_the_index_follows_imports_and_survives_a_lost_redis_key(svc, index):
+    assert current_index(svc.db, svc.redis) is index  # nothing changed: the same index
+    add(svc, row("NEA/PEA/2025/0099", "Tumaini Jobs Ltd"))
+    fresh = current_index(svc.db, svc.redis)
+    assert fresh is not index and names(search(fresh, "tumaini")) == ["Tumaini Jobs Ltd"]
+    svc.redis.delete(VERSION_KEY)
+    with svc.db.session() as session:  # a change nobody announced...
+        session.execute(update(Licence).values(status="suspended"))
+    from_sql = current_index(svc.db, svc.redis)  # ...is seen once the key is gone
+    assert from_sql.token.startswith("sql:")
+    assert svc.redis.get(VERSION_KEY).decode() == from_sql.token
+    assert current_index(svc.db, svc.redis) is from_sql
+
+
+def test_five_thousand_agencies_search_in_milliseconds(svc):
+    words = ["Savanna", "Imara", "Tumaini", "Baraka", "Neema", "Upendo", "Amani", "Jamii",
+             "Safari", "Fanaka", "Zawadi", "Mwangaza", "Heshima", "Ujuzi", "Bidii", "Faraja",
+             "Kilele", "Pwani", "Mlima", "Ziwa", "Tana", "Athi", "Nyota", "Uhuru", "Harambee"]
+    rows = [row(f"NEA/PEA/{2019 + i % 7}/{i + 1:04d}",
+                f"{words[i % 25]} {words[(i // 25) % 25]} {i} Recruitment Ltd")
+            for i in range(5000)]
+    add(svc, *rows)
+    started = time.perf_counter()
+    index = current_index(svc.db, svc.redis)
+    built = time.perf_counter() - started
+    queries = ["NEA/PEA/2020/0002", "2024 1234", "savanna imara 0", "savana imara 0",
+               "tumaini", "heshima bidii", "zzz nothing here", "mwangaza kilele 1234"]
+    started = time.perf_counter()
+    for _ in range(25):
+        for query in queries:
+            search(index, query)
+    per_search = (time.perf_counter() - started) / (25 * len(queries)) * 1000
+    assert len(index.ids) == 5000
+    assert names(search(index, "savanna imara 25")) == ["Savanna Imara 25 Recruitment Ltd"]
+    assert names(search(index, "savana imara 25"))[0] == "Savanna Imara 25 Recruitment Ltd"
+    assert per_search < 15, f"{per_search:.2f} ms per search"
+    assert built < 5, f"index built in {built:.2f} s"
+
+
+def test_build_gives_the_register_date(svc):
+    add(svc, row())
+    with svc.db.Session() as session:
+        assert build(session).updated_at is not None

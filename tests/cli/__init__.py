@@ -1,0 +1,1 @@
+"""Tests of the ``kazi`` command line: worker, phone and dev."""

@@ -1,0 +1,231 @@
+"""``kazi worker`` (a real subprocess), the cron schedule's leader lock and ``kazi reconcile``."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from rq.job import Job, JobStatus
+from sqlalchemy import select
+
+from app.messages import SEND_JOB
+from app.models import Contact, Message
+from workers.schedule import LEADER_KEY, SCHEDULE, TICK, Entry, LeaderLock, Scheduler
+
+ROOT = Path(__file__).resolve().parents[2]
+KAZI = [sys.executable, "-c", "from app.cli import main; main()"]
+EVERY_MINUTE = Entry("tests.cli.test_worker_cli.tick", "critical", interval=60)
+DAILY = Entry("tests.cli.test_worker_cli.tick", "default", cron="0 7 * * *", name="daily-tick")
+
+
+def probe(phone: str) -> dict:
+    """A job that needs the app: it writes through ``workers.services()``."""
+    from flask import has_app_context
+
+    from workers import services
+
+    had_app_context = has_app_context()
+    svc = services()
+    with svc.db.session() as session:
+        session.add(Contact(phone=phone, lang="sw"))
+    return {"had_app_context": had_app_context, "pid": os.getpid(),
+            "database": svc.config["DATABASE_URL"]}
+
+
+def tick() -> str:
+    return "tick"
+
+
+def worker_env(config: dict) -> dict[str, str]:
+    """The environment of a worker on the test database and Redis, with the outbox backend."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AT_", "KAZI_")) and k not in ("CALLBACK_TOKEN",)}
+    env.update(DATABASE_URL=config["DATABASE_URL"], REDIS_URL=config["REDIS_URL"],
+               PII_KEYS=config["PII_KEYS"], SECRET_KEY=config["SECRET_KEY"],
+               PYTHONPATH=str(ROOT), PYTHONUNBUFFERED="1")
+    return env
+
+
+def test_burst_worker_runs_a_job_inside_the_app_context(config, svc, tmp_path):
+    job = svc.queues["default"].enqueue(probe, "+254700000001")
+    done = subprocess.run([*KAZI, "worker", "--burst"], env=worker_env(config), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    job = Job.fetch(job.id, connection=svc.redis)
+    assert job.get_status() == JobStatus.FINISHED, job.latest_result()
+    result = job.return_value()
+    assert result["had_app_context"] is True  # the worker's context, not the env fallback
+    assert result["pid"] != os.getpid()
+    assert result["database"] == config["DATABASE_URL"]
+    with svc.db.Session() as session:
+        assert session.scalar(select(Contact.lang).where(Contact.phone == "+254700000001")) == "sw"
+
+
+def test_burst_worker_takes_queues_in_the_order_given(config, svc, tmp_path):
+    bulk = svc.queues["bulk"].enqueue(tick)
+    default = svc.queues["default"].enqueue(tick)
+    done = subprocess.run([*KAZI, "worker", "--burst", "bulk"], env=worker_env(config),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert Job.fetch(bulk.id, connection=svc.redis).get_status() == JobStatus.FINISHED
+    assert Job.fetch(default.id, connection=svc.redis).get_status() == JobStatus.QUEUED
+
+
+def test_worker_refuses_an_unknown_queue(runner):
+    result = runner.invoke(args=["worker", "--burst", "urgent"])
+    assert result.exit_code == 2
+    assert "unknown queue(s) urgent" in result.output
+
+
+def test_a_stop_signal_while_the_worker_starts_is_honoured_before_any_job(app, svc):
+    from app.cli.worker import AppWorker
+
+    job = svc.queues["default"].enqueue(tick)
+    before = signal.getsignal(signal.SIGTERM)
+    worker = AppWorker([svc.queues["default"]], connection=svc.redis, app=app)
+    worker._note_signal(signal.SIGTERM, None)  # as if SIGTERM came before RQ's handlers
+    assert worker.work(burst=True, with_scheduler=True) is False
+    assert job.get_status() == JobStatus.QUEUED
+    assert signal.getsignal(signal.SIGTERM) is before  # our handlers did not leak out
+
+
+def _group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("how", ["sigterm-to-worker", "sigint-to-group"])
+def test_worker_runs_the_cron_scheduler_and_stops_with_it(config, svc, tmp_path, how):
+    proc = subprocess.Popen([*KAZI, "worker"], env=worker_env(config), cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            process_group=0)
+    try:
+        deadline = time.monotonic() + 30
+        while svc.redis.get(LEADER_KEY) is None:
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "the cron scheduler never took the leader key"
+            time.sleep(0.1)
+        holder = svc.redis.get(LEADER_KEY).decode()
+        assert holder.split(":")[1] != str(proc.pid)  # a child process leads, not the worker
+        if how == "sigterm-to-worker":
+            proc.send_signal(signal.SIGTERM)
+        else:
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does in a terminal
+        output, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, output
+        assert "leads" in output and "shutdown complete" in output
+        deadline = time.monotonic() + 5
+        while _group_alive(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _group_alive(proc.pid), "the cron or RQ scheduler child outlived the worker"
+        assert svc.redis.get(LEADER_KEY) is None  # handed on at once, not left to expire
+    finally:
+        if proc.poll() is None or _group_alive(proc.pid):
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(10)
+
+
+def test_the_schedule_runs_reconcile_every_minute_on_critical():
+    entry = next(e for e in SCHEDULE if e.func == "workers.reconcile.reconcile")
+    assert (entry.queue, entry.interval) == ("critical", 60)
+
+
+def test_only_the_leader_enqueues(svc):
+    first = Scheduler(svc.redis, (EVERY_MINUTE,))
+    second = Scheduler(svc.redis, (EVERY_MINUTE,))
+    assert [job.name for job in first.enqueue_jobs()] == [EVERY_MINUTE.key]
+    assert second.enqueue_jobs() == []
+    assert first.enqueue_jobs() == []  # not due again for 60 s
+    assert (first.leading, second.leading) == (True, False)
+    assert svc.queues["critical"].count == 1
+    assert svc.redis.get(LEADER_KEY).decode() == first.lock.token
+
+
+def test_the_leader_renews_its_key_and_a_standby_cannot_release_it(svc):
+    leader = LeaderLock(svc.redis, ttl=90)
+    standby = LeaderLock(svc.redis, ttl=90)
+    assert leader.hold() and not standby.hold()
+    svc.redis.expire(LEADER_KEY, 5)
+    assert leader.hold()
+    assert svc.redis.ttl(LEADER_KEY) > 80
+    assert standby.release() is False
+    assert svc.redis.get(LEADER_KEY).decode() == leader.token
+
+
+def test_a_standby_takes_over_when_the_leader_dies_without_running_early(svc):
+    leader = Scheduler(svc.redis, (EVERY_MINUTE,), lock=LeaderLock(svc.redis, ttl=1))
+    standby = Scheduler(svc.redis, (EVERY_MINUTE,))
+    assert len(leader.enqueue_jobs()) == 1
+    assert standby.enqueue_jobs() == []
+    time.sleep(1.2)  # the leader stopped renewing: its key expires
+    # The standby leads now, but the job ran under a second ago: not again yet.
+    assert standby.enqueue_jobs() == []
+    assert standby.leading is True
+    assert svc.redis.get(LEADER_KEY).decode() == standby.lock.token
+    assert leader.enqueue_jobs() == [] and leader.leading is False
+    assert svc.queues["critical"].count == 1
+
+
+def test_a_new_leader_runs_a_job_that_is_overdue(svc):
+    leader = Scheduler(svc.redis, (EVERY_MINUTE,))
+    assert len(leader.enqueue_jobs()) == 1
+    leader.lock.release()
+    # As if the job last ran two minutes ago.
+    svc.redis.zadd("rq:cron_jobs", {EVERY_MINUTE.key: time.time() - 120})
+    successor = Scheduler(svc.redis, (EVERY_MINUTE,))
+    assert [job.name for job in successor.enqueue_jobs()] == [EVERY_MINUTE.key]
+    assert svc.queues["critical"].count == 2
+
+
+def test_a_new_leader_does_not_rerun_a_daily_job_the_old_leader_ran(svc):
+    svc.redis.zadd("rq:cron_jobs", {DAILY.key: time.time() - 1})  # it just ran elsewhere
+    successor = Scheduler(svc.redis, (DAILY,))
+    [job] = successor.get_jobs()
+    job.next_enqueue_time = datetime.now(UTC) - timedelta(minutes=5)  # stale, as on a standby
+    assert successor.enqueue_jobs() == []
+    assert job.next_enqueue_time > datetime.now(UTC)
+    assert svc.queues["default"].count == 0
+
+
+def test_a_new_leader_runs_a_daily_job_the_old_leader_missed(svc):
+    svc.redis.zadd("rq:cron_jobs", {DAILY.key: time.time() - 2 * 86400})
+    successor = Scheduler(svc.redis, (DAILY,))
+    assert [job.name for job in successor.enqueue_jobs()] == [DAILY.key]
+    assert svc.queues["default"].count == 1
+
+
+def test_a_standby_sleeps_even_when_its_own_due_times_have_passed(svc):
+    assert LeaderLock(svc.redis).hold()  # someone else leads
+    standby = Scheduler(svc.redis, (DAILY, EVERY_MINUTE))
+    for job in standby.get_jobs():
+        job.next_enqueue_time = datetime.now(UTC) - timedelta(hours=1)
+    assert standby.enqueue_jobs() == []
+    assert standby.calculate_sleep_interval() == TICK
+
+
+def test_an_entry_that_does_not_import_is_skipped_not_fatal(svc):
+    scheduler = Scheduler(svc.redis, (Entry("workers.nowhere.nothing", "default", interval=60),
+                                      EVERY_MINUTE))
+    assert [job.name for job in scheduler.get_jobs()] == [EVERY_MINUTE.key]
+
+
+def test_reconcile_command_requeues_a_pending_message(runner, svc):
+    with svc.db.session() as session:
+        message = Message(to_phone="+254712345678", body="hello", kind="test", queue="default",
+                          dedupe_key="test:reconcile", status="pending", attempts=0)
+        session.add(message)
+    assert svc.queues["default"].count == 0  # written straight to SQL: no job yet
+    result = runner.invoke(args=["reconcile"])
+    assert result.exit_code == 0, result.output
+    assert "messages=1" in result.output.splitlines()
+    jobs = svc.queues["default"].jobs
+    assert [(job.func_name, job.args) for job in jobs] == [(SEND_JOB, (message.id,))]

@@ -1,0 +1,213 @@
+"""The pure engine, on a small flow of its own: menus, paging, input, confirm, routers."""
+
+import sys
+
+import pytest
+
+from menus.engine import (
+    Choice,
+    Confirm,
+    End,
+    Flow,
+    Input,
+    Invalid,
+    Journey,
+    JourneyError,
+    Menu,
+    Option,
+    Router,
+    begin,
+    new_state,
+    step,
+)
+
+TEXTS = {
+    "home": "Home", "a": "A", "opt": "An option with a long label", "b": "B",
+    "long": "Pick one", "ask": "Your age?",
+    "sure": "Sure {age}?", "done": "Done {age}", "no": "Cancelled", "pick": "Pick",
+    "nav.more": "More", "nav.back": "Back", "nav.confirm": "Yes", "nav.cancel": "No",
+    "err.choice": "Invalid choice.", "err.age": "Age is a number.",
+}
+
+
+def t(lang, key, /, **values):
+    return TEXTS[key].format(**values) + ("" if lang == "en" else "!")
+
+
+def age(value, ctx):
+    return int(value) if value.isdigit() else Invalid("err.age")
+
+
+ITEMS = [(n, f"v{n}", f"Item number {n}") for n in range(1, 31)]
+
+
+def flow(max_chars=160):
+    return Flow([Journey("toy", "start", (
+        Router("start", route=lambda ctx: "home", routes=("home",)),
+        Menu("home", "home", options=(
+            Option("a", "ask"),
+            Option("b", "long"),
+            Option("pick", "choice", when=lambda ctx: ctx.data.get("show_pick")),
+        )),
+        Menu("long", "long", save="chosen",
+             options=tuple(Option("opt", "ask", value=n) for n in range(1, 25))),
+        Choice("choice", "pick", items=lambda lang: ITEMS, save="item", next="ask",
+               match=lambda text: [v for n, v, label in ITEMS if text in label]),
+        Input("ask", "ask", save="age", next="sure", validators=(age,), error_keys=("err.age",)),
+        Confirm("sure", "sure", yes="done", no="no", emit="Confirmed"),
+        End("done", "done"),
+        End("no", "no"),
+    ))], home="home", entry="start", max_chars=max_chars)
+
+
+@pytest.fixture
+def toy():
+    return flow()
+
+
+def go(toy, state, *inputs):
+    result = None
+    for value in inputs:
+        result = step(toy, state, value, None, t)
+        state = result.state
+    return result
+
+
+def first(toy, **data):
+    return begin(toy, new_state(toy, "en", **data), None, t)
+
+
+def test_begin_follows_routers_to_the_first_screen(toy):
+    shown = first(toy)
+    assert shown.screen == "Home\n1 A\n2 B"
+    assert shown.state["screen"] == "home"
+    assert not shown.end
+
+
+def test_option_conditions_hide_and_show_options(toy):
+    assert "3 Pick" not in first(toy).screen
+    assert "3 Pick" in first(toy, show_pick=True).screen
+
+
+def test_wrong_choice_reshows_the_screen_with_a_reason(toy):
+    shown = go(toy, first(toy).state, "7")
+    assert shown.screen.startswith("Invalid choice.\nHome")
+    assert shown.state["screen"] == "home"
+    assert not shown.end
+
+
+def test_input_validator_error_then_success(toy):
+    state = go(toy, first(toy).state, "1").state
+    bad = go(toy, state, "abc")
+    assert bad.screen == "Age is a number.\nYour age?"
+    good = go(toy, bad.state, "42")
+    assert good.state["data"]["age"] == 42
+    assert good.screen == "Sure 42?\n1 Yes\n2 No"
+
+
+def test_confirm_emits_its_event_and_ends(toy):
+    done = go(toy, first(toy).state, "1", "30", "1")
+    assert done.end
+    assert done.screen == "Done 30"
+    assert [e.name for e in done.events] == ["Confirmed"]
+    assert done.events[0].data["age"] == 30
+
+
+def test_confirm_no_emits_nothing(toy):
+    cancelled = go(toy, first(toy).state, "1", "30", "2")
+    assert cancelled.end and cancelled.events == ()
+
+
+def test_back_and_home(toy):
+    state = go(toy, first(toy).state, "1", "30").state
+    back = go(toy, state, "0")
+    assert back.state["screen"] == "ask"
+    home = go(toy, state, "00")
+    assert home.state["screen"] == "home"
+    assert home.state["history"] == []
+
+
+def test_long_menu_pages_with_98_and_keeps_numbers(toy):
+    page1 = go(toy, first(toy).state, "2")
+    assert "98 More" in page1.screen and "0 Back" in page1.screen
+    assert len(page1.screen) <= 160
+    page2 = go(toy, page1.state, "98")
+    assert page2.state["page"] == 1
+    assert page2.screen != page1.screen
+    last_on_page1 = int(page1.screen.split("\n")[-3].split(" ")[0])
+    first_on_page2 = int(page2.screen.split("\n")[1].split(" ")[0])
+    assert first_on_page2 == last_on_page1 + 1
+    chosen = go(toy, page2.state, "24")
+    assert chosen.state["data"]["chosen"] == 24
+
+
+def test_98_past_the_last_page_is_a_wrong_choice(toy):
+    state = go(toy, first(toy).state, "2").state
+    for _ in range(10):
+        shown = go(toy, state, "98")
+        state = shown.state
+    assert shown.screen.startswith("Invalid choice.")
+
+
+def test_every_page_fits_a_small_screen():
+    small = flow(max_chars=60)
+    state = go(small, first(small).state, "2").state
+    for _ in range(12):
+        shown = go(small, state, "98")
+        assert len(shown.screen) <= 60, shown.screen
+        state = shown.state
+
+
+def test_choice_by_number_and_by_typed_name(toy):
+    state = go(toy, first(toy, show_pick=True).state, "3").state
+    by_number = go(toy, state, "17")
+    assert by_number.state["data"]["item"] == "v17"
+    narrowed = go(toy, state, "number 2")
+    assert narrowed.state["filter"]  # several matches: the list is narrowed
+    assert "2 Item number 2" in narrowed.screen and "1 Item number 1\n" not in narrowed.screen
+    exact = go(toy, state, "number 30")
+    assert exact.state["data"]["item"] == "v30"
+
+
+def test_language_changes_rendering(toy):
+    state = new_state(toy, "sw")
+    assert begin(toy, state, None, t).screen.startswith("Home!")
+
+
+def test_state_is_not_mutated(toy):
+    state = first(toy).state
+    snapshot = repr(state)
+    go(toy, state, "1")
+    assert repr(state) == snapshot
+
+
+def test_broken_flows_are_reported():
+    broken = Flow([Journey("x", "a", (
+        Menu("a", "a", options=(Option("b", "nowhere"),)),
+        End("orphan", "done"),
+    ))], home="a", entry="a")
+    problems = broken.problems({"en": {"a"}})
+    assert any("nowhere" in p for p in problems)
+    assert any("orphan: unreachable" in p for p in problems)
+    assert any("missing text 'b'" in p for p in problems)
+
+
+def test_duplicate_screen_ids_are_refused():
+    with pytest.raises(JourneyError):
+        Flow([Journey("x", "a", (End("a", "a"), End("a", "b")))], home="a", entry="a")
+
+
+def test_mermaid_graph_names_every_screen(toy):
+    graph = toy.mermaid()
+    assert graph.startswith("flowchart TD")
+    assert "sure --> done" in graph and "sure --> no" in graph
+
+
+def test_engine_imports_no_flask_redis_or_sql():
+    import subprocess
+
+    code = ("import sys, menus, menus.engine, menus.registration; "
+            "bad = [m for m in ('flask', 'redis', 'sqlalchemy', 'rq') if m in sys.modules]; "
+            "print(','.join(bad))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -1,0 +1,195 @@
+"""Send outbound SMS: claim the row, send it once through the backend, record the outcome.
+
+A Message moves ``pending -> sending -> sent | failed``. The claim is a conditional
+UPDATE committed before anything goes to AT, so a job that runs twice (a duplicate
+enqueue, the reconciler, an RQ retry racing a manual one) sends at most once. A
+retryable outcome puts the row back to ``pending`` and raises, so RQ's ``Retry``
+runs the job again; the reconciler catches whatever RQ loses.
+
+Logs carry message ids and counts only: never a phone number or a body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from rq import Retry
+from sqlalchemy import bindparam, update
+
+from app.db import utcnow
+from app.extensions import Services
+from app.models.message import FAILED, PENDING, SENDING, SENT, Message
+from app.sms.backends import ACCEPTED, RETRY, SendResult
+from workers import services
+
+log = logging.getLogger(__name__)
+
+RETRY_INTERVALS = (10, 30, 120, 600, 1800)
+"""Seconds between attempts: quick for a network blip, then slow for an empty AT balance."""
+
+RETRY_POLICY = Retry(max=len(RETRY_INTERVALS), interval=list(RETRY_INTERVALS))
+"""Pass as ``retry=`` wherever a send job is enqueued: 1 run + 5 retries = SMS_MAX_ATTEMPTS 6."""
+
+REASON_MAX = 200
+"""``Message.failure_reason`` is VARCHAR(200); PostgreSQL refuses anything longer."""
+
+_table = Message.__table__
+
+
+class SendRetry(Exception):
+    """AT refused for now; raised so RQ's ``Retry`` runs the job again later."""
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    to_phone: str
+    body: str
+    queue: str
+    attempts: int
+
+
+def retry_delay(attempts: int) -> int:
+    """Give the seconds to wait after attempt number ``attempts`` (1-based), as RQ will."""
+    return RETRY_INTERVALS[min(max(attempts, 1), len(RETRY_INTERVALS)) - 1]
+
+
+def send_message(message_id: int) -> str:
+    """Send one Message by id, at most once; give its status afterwards, or ``skipped``."""
+    svc = services()
+    claimed = _claim(svc, [message_id])
+    if not claimed:
+        # Already sending, sent, failed or never committed: someone else owns it.
+        log.info("sms %d not pending; nothing to send", message_id)
+        return "skipped"
+    [row] = claimed
+    results = _send(svc, row.body, [row], enqueue=row.queue == "bulk")
+    outcome = _record(svc, [row], results)[0]
+    if outcome == RETRY:
+        raise SendRetry(
+            f"sms {row.id}: AT answered {results[0].status or 'nothing'} "
+            f"(attempt {row.attempts}); retrying"
+        )
+    return outcome
+
+
+def send_batch(message_ids: Sequence[int]) -> dict[str, int]:
+    """Send many Messages, one AT request per identical body; give counts by outcome."""
+    svc = services()
+    ids = sorted({int(i) for i in message_ids})
+    claimed = _claim(svc, ids) if ids else []
+    counts = {SENT: 0, FAILED: 0, RETRY: 0, "skipped": len(ids) - len(claimed)}
+    groups: dict[tuple[str, bool], list[_Claimed]] = {}
+    for row in claimed:
+        groups.setdefault((row.body, row.queue == "bulk"), []).append(row)
+    size = max(int(svc.config["SMS_BATCH_SIZE"]), 1)
+    for (body, enqueue), rows in groups.items():
+        for start in range(0, len(rows), size):
+            chunk = rows[start:start + size]
+            # Record each request's results before the next request: a worker killed
+            # mid-batch then leaves at most one chunk in ``sending``.
+            for outcome in _record(svc, chunk, _send(svc, body, chunk, enqueue=enqueue)):
+                counts[outcome] += 1
+    log.info(
+        "sms batch of %d: %d sent, %d failed, %d to retry, %d not pending, %d request group(s)",
+        len(ids), counts[SENT], counts[FAILED], counts[RETRY], counts["skipped"], len(groups),
+    )
+    if counts[RETRY]:
+        # Re-running the batch claims only the rows put back to pending.
+        raise SendRetry(f"sms batch: {counts[RETRY]} of {len(ids)} messages to retry")
+    return counts
+
+
+def _claim(svc: Services, ids: Sequence[int]) -> list[_Claimed]:
+    """Move pending rows to sending in one committed UPDATE and give what was claimed."""
+    stmt = (
+        update(_table)
+        .where(_table.c.id.in_(ids), _table.c.status == PENDING)
+        .values(status=SENDING, attempts=_table.c.attempts + 1, updated_at=utcnow())
+        .returning(_table.c.id, _table.c.to_phone, _table.c.body, _table.c.queue,
+                   _table.c.attempts)
+    )
+    with svc.db.session() as session:
+        rows = session.execute(stmt).all()
+    return [_Claimed(r.id, r.to_phone, r.body, r.queue or "default", r.attempts) for r in rows]
+
+
+def _send(svc: Services, body: str, rows: Sequence[_Claimed], *, enqueue: bool) -> list[SendResult]:
+    """Send one body to the rows' numbers; an unexpected error counts as retry for all."""
+    numbers = [row.to_phone for row in rows]
+    try:
+        results = svc.sms.send(body, numbers, sender_id=svc.config.get("AT_SENDER_ID") or None,
+                               enqueue=enqueue)
+        if len(results) != len(rows):
+            raise ValueError(f"backend gave {len(results)} results for {len(rows)} recipients")
+        return results
+    except Exception as exc:  # noqa: BLE001 - a bug here must not strand rows in 'sending'
+        # The backend already turns AT and transport errors into results; this is a
+        # bug or a surprise. Retrying may repeat an SMS AT accepted, which is better
+        # than stranding the row; the exception text may hold numbers, so log its type.
+        log.exception("sms send of %d message(s) raised %s", len(rows), type(exc).__name__)
+        return [
+            SendResult(number=n, outcome=RETRY, status_code=None, status=type(exc).__name__,
+                       message_id=None, cost=None, reason=f"send raised {type(exc).__name__}")
+            for n in numbers
+        ]
+
+
+def _record(svc: Services, rows: Sequence[_Claimed], results: Iterable[SendResult]) -> list[str]:
+    """Store each row's outcome (only while it is still ours) and give the outcomes."""
+    now = utcnow()
+    max_attempts = int(svc.config["SMS_MAX_ATTEMPTS"])
+    outcomes: list[str] = []
+    params: list[dict[str, Any]] = []
+    for row, result in zip(rows, results, strict=True):
+        outcome, values = _outcome(row, result, now, max_attempts)
+        outcomes.append(outcome)
+        params.append({"b_id": row.id, **{f"b_{k}": v for k, v in values.items()}})
+    stmt = (
+        update(_table)
+        .where(_table.c.id == bindparam("b_id"), _table.c.status == SENDING)
+        .values({name: bindparam(f"b_{name}") for name in _OUTCOME_COLUMNS})
+    )
+    with svc.db.session() as session:
+        session.execute(stmt, params)
+    for row, outcome in zip(rows, outcomes, strict=True):
+        log.info("sms %d %s (attempt %d)", row.id, _VERB[outcome], row.attempts)
+    return outcomes
+
+
+_OUTCOME_COLUMNS = (
+    "status", "at_message_id", "status_code", "cost", "sent_at", "failure_reason",
+    "next_attempt_at",
+)
+_VERB = {SENT: "sent", FAILED: "failed", RETRY: "back to pending for a retry"}
+
+
+def _outcome(row: _Claimed, result: SendResult, now: datetime,
+             max_attempts: int) -> tuple[str, dict[str, Any]]:
+    """Give the outcome (sent, failed or retry) and the columns that record it."""
+    values: dict[str, Any] = dict.fromkeys(_OUTCOME_COLUMNS)
+    values["status_code"] = result.status_code
+    if result.outcome == ACCEPTED:
+        values.update(status=SENT, at_message_id=_clip(result.message_id, 80),
+                      cost=_clip(result.cost, 20), sent_at=now)
+        return SENT, values
+    reason = result.reason or result.status or "no reason given"
+    if result.outcome == RETRY and row.attempts < max_attempts:
+        values.update(status=PENDING, failure_reason=_clip(reason, REASON_MAX),
+                      next_attempt_at=now + timedelta(seconds=retry_delay(row.attempts)))
+        return RETRY, values
+    if result.outcome == RETRY:
+        # Out of attempts: make it a visible failure for staff, not a silent drop.
+        reason = f"gave up after {row.attempts} attempts: {reason}"
+    values.update(status=FAILED, failure_reason=_clip(reason, REASON_MAX))
+    return FAILED, values
+
+
+def _clip(text: str | None, limit: int) -> str | None:
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
