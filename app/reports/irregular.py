@@ -33,6 +33,8 @@ def rows(session: Session, params: Params) -> Iterator[Row]:
     where = [Placement.status.in_(ABROAD_STATES)]
     if params.country:
         where.append(Placement.country == params.country)
+    if params.countries is not None:  # a consular officer sees their mission's countries
+        where.append(Placement.country.in_(params.countries))
     if params.date_from:
         where.append(Placement.departed_on >= params.date_from)
     if params.date_to:

@@ -13,6 +13,7 @@ escalation is driven with ``as_of``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -69,6 +70,47 @@ def worker_env(config: dict, at_url: str) -> dict[str, str]:
     return env
 
 
+def children(pid: int) -> list[int]:
+    """Give the processes whose parent is ``pid`` (read from ``/proc``)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def kill_worker(proc: subprocess.Popen) -> None:
+    """SIGKILL the worker and its work horse, and wait until both are gone.
+
+    RQ puts the horse in a session of its own (``os.setsid``), so killing the
+    worker's process group alone would leave the horse finishing its send and
+    writing its retry into Redis after this test, into the next test's data.
+    """
+    horses = children(proc.pid)
+    os.killpg(proc.pid, signal.SIGKILL)
+    for pid in horses:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait(10)
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in horses):
+        assert time.monotonic() < deadline, f"work horse(s) {horses} outlived SIGKILL"
+        time.sleep(0.02)
+
+
+def alive(pid: int) -> bool:
+    """Tell whether ``pid`` still runs (a zombie does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def kill_mid_send(config: dict, at_api, cwd: Path) -> None:
     """Run a real worker until AT holds one of its sends open, then SIGKILL it."""
     seen = len(at_api.requests)
@@ -81,12 +123,10 @@ def kill_mid_send(config: dict, at_api, cwd: Path) -> None:
         at_api.wait_for(lambda: len(at_api.requests) > seen or proc.poll() is not None,
                         timeout=60)
         assert proc.poll() is None, proc.stdout.read().decode()[-3000:]
-        os.killpg(proc.pid, signal.SIGKILL)  # the worker and its work horse
-        proc.wait(10)
+        kill_worker(proc)
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+            kill_worker(proc)
         proc.stdout.close()
     at_api.delay(0)
     assert proc.returncode == -signal.SIGKILL

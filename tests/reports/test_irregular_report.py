@@ -77,3 +77,16 @@ def test_an_unknown_report_or_country_is_refused(runner):
     assert result.exit_code != 0 and "irregular" in result.output and "clusters" in result.output
     result = runner.invoke(args=["report", "irregular", "--country", "XX"])
     assert result.exit_code != 0 and "country" in result.output
+
+
+def test_a_mission_scope_keeps_only_its_countries(svc):
+    from app.reports import Params
+    from app.reports.irregular import rows
+
+    saudi = place(svc, add_person(svc, national_id="11111111", phone="+254711111111"))
+    place(svc, add_person(svc, national_id="22222222", phone="+254722222222"), country="QA")
+    with svc.db.Session() as session:
+        scoped = list(rows(session, Params(countries=("SA",))))
+        everyone = list(rows(session, Params()))
+    assert [r["placement_id"] for r in scoped] == [saudi]
+    assert len(everyone) == 2
