@@ -77,6 +77,24 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(client, svc, staff):
     assert user(svc, ADMIN).failed_logins == 0
 
 
+def test_one_address_trying_many_accounts_is_made_to_wait(client, svc, staff):
+    from app.console.accounts import IP_FAILURES, IP_KEY
+
+    helper = Console(client)
+    for n in range(IP_FAILURES):  # spread over accounts: no account locks
+        assert helper.login(f"guess{n}@nea.go.ke", "wrong password!").status_code == 401
+    # Now even the right password from this address waits, and says so.
+    refused = helper.login(ADMIN)
+    assert refused.status_code == 429
+    assert "Too many failed sign-ins" in refused.get_data(as_text=True)
+    assert user(svc, ADMIN).locked_until is None  # the account itself is not locked
+    assert "user.login_throttled" in actions(svc)
+    key = IP_KEY.format("127.0.0.1")
+    assert 0 < svc.redis.ttl(key) <= 15 * 60
+    svc.redis.delete(key)  # the window passed
+    assert helper.login(ADMIN).status_code == 302
+
+
 def test_a_right_password_resets_the_failure_count(client, svc, staff):
     helper = Console(client)
     for _ in range(4):
