@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import string
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+SHARED_LOCALES = Path(sys.prefix) / "share" / "kazi-salama" / "locales"
+"""Where a regular (not editable) install puts ``locales/`` (pyproject's data-files)."""
+
+
+def _locales_dir() -> Path:
+    """Give the checkout's ``locales/`` when there is one, else the installed copy."""
+    checkout = Path(__file__).resolve().parent.parent / "locales"
+    return checkout if checkout.is_dir() else SHARED_LOCALES
+
+
+LOCALES_DIR = _locales_dir()
 """Where the ``<lang>/LC_MESSAGES/messages.po`` catalogs live."""
 
 LANGUAGES = ("en", "sw")
