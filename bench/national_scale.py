@@ -11,9 +11,11 @@
    check-ins, 3,000,000 messages, 100,000 job listings with red flags, 50,000
    complaints and 2,000 police alerts; then ``VACUUM ANALYZE``.
 3. Timing: each dashboard chart query and each ``kazi report`` through the real
-   code (``app.reports``), without filters and with a typical filter set; the
-   dashboard page and CSV/XLSX exports through the test client as ``nea_admin``; the
-   console's paginated case inbox (first and hundredth page). One warm-up, then the
+   code (``app.reports``), without filters and with a typical filter set; through
+   the test client as ``nea_admin``, the dashboard page's shell (nothing cached, no
+   chart query), each of its 13 chart fragments with nothing cached, the page with
+   every chart cached, and CSV/XLSX exports; the console's paginated case inbox
+   (first and hundredth page). One warm-up, then the
    median of ``--repeat`` runs. Target: each ≤ 1 s.
 
 Prints a table, writes ``bench/results/national_scale.json`` and appends the
@@ -27,12 +29,14 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
+from html import unescape
 from pathlib import Path
 
 import psycopg
@@ -371,29 +375,58 @@ def time_everything(url: str, repeat: int) -> list[Timing]:
         with client.session_transaction() as cookie:
             cookie.update(uid=uid, epoch=epoch, seen=time.time(), csrf="bench")
 
-        def page(path: str, cold: bool = True) -> Callable[[], int]:
+        def page(path: str, cold: bool = True,
+                 check: Callable[[str], None] | None = None) -> Callable[[], int]:
             def get() -> int:
                 if cold:  # the dashboard keeps chart rows for 5 minutes; time the queries
                     for key in svc.redis.scan_iter("kazi:analytics:*"):
                         svc.redis.delete(key)
                 response = client.get(path)
                 assert response.status_code == 200, (path, response.status_code)
+                if check is not None:
+                    check(response.get_data(as_text=True))
                 return len(response.data)
             return get
 
-        query = f"country=SA&from={today.year - 1}-01-01&gender=female"
+        def placeholders(html: str) -> list[str]:
+            return [unescape(u) for u in re.findall(r'data-chart-url="([^"]+)"', html)]
+
+        def shell(html: str) -> None:  # no chart drawn: every one left to its fragment
+            assert len(placeholders(html)) == len(CHARTS), "charts drawn in the shell"
+
+        def inline(html: str) -> None:  # every chart drawn from the cache
+            assert not placeholders(html), "charts left to load"
+
+        def warm() -> None:  # what the browser does: the shell, then every fragment
+            for url in placeholders(client.get("/console/analytics").get_data(as_text=True)):
+                assert client.get(url).status_code == 200, url
+
+        what = "page /console/analytics (shell, nothing cached)"
+        try:
+            timings.append(measure(what, page("/console/analytics", check=shell), repeat))
+            fragments = placeholders(client.get("/console/analytics").get_data(as_text=True))
+        except AssertionError as exc:
+            print(f"  {what}: not timed ({exc})")
+            fragments = []
+        for url in fragments:  # each with nothing cached: one chart query per request
+            slug = url.split("?")[0].rsplit("/", 1)[1]
+            what = f"chart fragment {slug} [all]"
+            try:
+                timings.append(measure(what, page(url), repeat))
+            except AssertionError as exc:
+                print(f"  {what}: not timed ({exc})")
         for what, path in (
-                ("page /console/analytics (13 charts, all)", "/console/analytics"),
-                ("page /console/analytics (13 charts, filtered)", f"/console/analytics?{query}"),
                 ("page /console/analytics (cached, within 5 min)", "/console/analytics#warm"),
                 ("export placements-agency.csv", "/console/analytics/placements-agency.csv"),
                 ("export agency-risk.xlsx", "/console/analytics/agency-risk.xlsx"),
                 ("page /console/cases (inbox, page 1)", "/console/cases"),
                 ("page /console/cases (inbox, page 100)", "/console/cases?page=100")):
             try:
-                get = page(path.split("#")[0], cold=not path.endswith("#warm"))
-                if path.endswith("#warm"):
-                    get()  # fill the cache first: a slow first run would be the only one
+                warmed = path.endswith("#warm")
+                get = page(path.split("#")[0], cold=not warmed,
+                           check=inline if warmed else None)
+                if warmed:
+                    warm()  # fill the cache first: a slow first run would be the only one
                 timings.append(measure(what, get, repeat))
             except AssertionError as exc:
                 print(f"  {what}: not timed ({exc})")

@@ -7,6 +7,11 @@ same role can open. Each chart is an SVG drawn here (``app.console.charts``), a
 table of its first rows and CSV and XLSX downloads of all of them; every
 download is written to the audit log. Analysts see small counts of people as
 "<5" (``app.reports.privacy``).
+
+The page loads progressively: charts whose rows are in the Redis cache are drawn
+in the page; the others are placeholders that a small script fills, at most three
+at a time, from ``/console/analytics/chart/<slug>`` (one chart, one query per
+request). Without JavaScript each placeholder links to its chart.
 """
 
 from __future__ import annotations
@@ -149,6 +154,14 @@ def chart_rows(chart: Chart, session: Any, params: Params, hide: bool) -> list[R
     return suppress(chart.aggregate, rows) if hide else rows
 
 
+def cached_rows(chart: Chart, params: Params, hide: bool) -> list[Row] | None:
+    """Give one chart's rows if the cache has them for these filters, else None (no query)."""
+    rows = _cached(chart, replace(params, by=chart.by))
+    if rows is None:
+        return None
+    return suppress(chart.aggregate, rows) if hide else rows
+
+
 def _key(chart: Chart, params: Params) -> str:
     scope = ",".join(params.countries) if params.countries is not None else "*"
     text = json.dumps([as_query(params), scope, params.as_of and params.as_of.isoformat()])
@@ -210,32 +223,69 @@ def _filters(session: Any, user: Any) -> tuple[Params, FilterError | None]:
 @bp.get("")
 @roles_required(*ROLES)
 def index() -> tuple[str, int] | str:
-    """Show every chart for the filters in the query string."""
+    """Show the dashboard: cached charts drawn, the others as placeholders to load."""
     user = current_user()
     hide = hides_small(user.role)
     with services().db.Session() as session:
         params, error = _filters(session, user)
-        charts = []
-        if error is None:
-            for chart in CHARTS:
-                rows = chart_rows(chart, session, params, hide)
-                draw = line_chart if chart.kind == "line" else bar_chart
-                charts.append({
-                    "chart": chart, "rows": rows[:TABLE_ROWS], "total": len(rows),
-                    "svg": draw(f"chart-{chart.slug}", chart.title, _points(chart, rows),
-                                100 if chart.percent else None),
-                    "ignored": sorted(_given(params) - chart.aggregate.filters),
-                })
-    if error is None:
-        audit("report.view", "report:dashboard", {"filters": as_query(params)})
+    charts = []
     query = as_query(params) if error is None else {}
+    if error is None:
+        for chart in CHARTS:
+            rows = cached_rows(chart, params, hide)
+            if rows is None:  # not drawn here: the page would wait for every query
+                charts.append({"chart": chart, "url": url_for(
+                    "analytics.fragment", slug=chart.slug, **query)})
+            else:
+                charts.append(_item(chart, rows, params))
+        audit("report.view", "report:dashboard", {"filters": as_query(params)})
     page = render_template(
-        "analytics.html", charts=charts, error=error, args=request.args, query=query,
-        headings=HEADINGS, show=show, hide=hide, small=SMALL, options=_options(user),
-        hidden=(HIDDEN_COUNT, HIDDEN_RATE), cache_minutes=CACHE_SECONDS // 60,
-        scope=_scope(user), export_url=lambda slug, fmt: url_for(
-            "analytics.export", slug=slug, fmt=fmt, **query))
+        "analytics.html", charts=charts, error=error, args=request.args,
+        options=_options(user), **_context(user, query))
     return (page, 400) if error is not None else page
+
+
+@bp.get("/chart/<slug>")
+@roles_required(*ROLES)
+def fragment(slug: str) -> Response:
+    """Give one chart's section of the page, as an HTML fragment (one query, audited)."""
+    found = _BY_SLUG.get(slug)
+    if found is None:
+        abort(404)
+    user = current_user()
+    hide = hides_small(user.role)
+    with services().db.Session() as session:
+        params, error = _filters(session, user)
+        if error is not None:
+            abort(400, description=f"{error.field}: {error.message}")
+        rows = chart_rows(found, session, params, hide)
+    audit("report.view", f"report:{found.report}",
+          {"chart": slug, "filters": as_query(params)})
+    html = render_template("_analytics_chart.html", item=_item(found, rows, params),
+                           **_context(user, as_query(params)))
+    return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
+def _item(chart: Chart, rows: list[Row], params: Params) -> dict[str, Any]:
+    """Give what the template draws for one chart with its rows."""
+    draw = line_chart if chart.kind == "line" else bar_chart
+    return {
+        "chart": chart, "rows": rows[:TABLE_ROWS], "total": len(rows),
+        "svg": draw(f"chart-{chart.slug}", chart.title, _points(chart, rows),
+                    100 if chart.percent else None),
+        "ignored": sorted(_given(params) - chart.aggregate.filters),
+    }
+
+
+def _context(user: Any, query: dict[str, str]) -> dict[str, Any]:
+    """Give the template values the page and a chart fragment share."""
+    return {
+        "query": query, "headings": HEADINGS, "show": show, "hide": hides_small(user.role),
+        "small": SMALL, "hidden": (HIDDEN_COUNT, HIDDEN_RATE),
+        "cache_minutes": CACHE_SECONDS // 60, "scope": _scope(user),
+        "export_url": lambda slug, fmt: url_for("analytics.export", slug=slug, fmt=fmt,
+                                                **query),
+    }
 
 
 @bp.get("/<slug>.<fmt>")

@@ -19,6 +19,9 @@ from app.reports.filters import agency_id, moment_range
 
 COLUMNS = ("rule", "listings", "rejected", "needs_review")
 
+NOT_RULES = ("nea_review",)
+"""Flags that are not red-flag rules: an NEA reviewer's decision, kept with the listing."""
+
 
 @aggregate("red_flags", title="Red flags by rule", columns=COLUMNS,
            filters=("from", "to", "country", "agency", "occupation"),
@@ -28,7 +31,7 @@ def red_flags(session: Session, params: Params) -> list[Row]:
     dialect = dialect_of(session)
     elements, is_array = json_array(dialect, JobListing.flags)
     rule = json_field(dialect, elements.c.value, "rule").label("rule")
-    where = [is_array, *moment_range(params, JobListing.submitted_at)]
+    where = [is_array, rule.not_in(NOT_RULES), *moment_range(params, JobListing.submitted_at)]
     if params.country:
         where.append(JobListing.destination == params.country)
     if params.countries is not None:

@@ -77,6 +77,13 @@ def page(server, svc):
             browser.close()
 
 
+def _loaded(page) -> None:
+    """Wait until the page's script has replaced every chart placeholder with its chart."""
+    page.wait_for_function("!document.querySelector('[data-chart-url]')")
+    assert page.locator(".chart-failed").count() == 0
+    assert page.locator("section.chart-card svg").count() == 13
+
+
 def _cells(page, slug: str) -> list[list[str]]:
     return [[c.strip() for c in row.locator("td").all_inner_texts()]
             for row in page.locator(f"#{slug} tbody tr").all()]
@@ -84,7 +91,7 @@ def _cells(page, slug: str) -> list[list[str]]:
 
 def test_the_dashboard_with_filters(page):
     assert page.locator("h1").inner_text() == "Analytics"
-    assert page.locator("section.chart-card svg").count() == 13
+    _loaded(page)
     page.screenshot(path=str(SHOTS / "analytics-dashboard.png"), full_page=True)
     page.screenshot(path=str(SHOTS / "analytics-dashboard-top.png"))
     for slug in ("departures", "cases-country", "sla"):
@@ -95,6 +102,7 @@ def test_the_dashboard_with_filters(page):
     page.fill("input[name=country]", "SA")
     page.click("form.filters button[type=submit]")
     page.wait_for_load_state()
+    _loaded(page)
     assert "gender=female" in page.url and "country=SA" in page.url
     assert page.locator("select[name=gender]").input_value() == "female"
     # Four women in Saudi Arabia on 30 June: shown; their placements by agency: 5.
@@ -113,6 +121,7 @@ def test_the_dashboard_with_filters(page):
 
 def test_a_csv_and_an_xlsx_export(page, tmp_path):
     page.goto(page.url.split("?")[0] + f"?to={TO.isoformat()}")
+    _loaded(page)
     card = page.locator("#placements-agency")
     with page.expect_download() as caught:
         card.get_by_role("link", name="Download CSV").click()
@@ -137,3 +146,29 @@ def test_a_csv_and_an_xlsx_export(page, tmp_path):
         ("NEA/PEA/2024/0002", 38), ("NEA/PEA/2024/0003", 20), ("NEA/PEA/2024/0001", 12)]
     assert dict(book["About"].iter_rows(values_only=True))["filters"] == f"to={TO}"
     card.screenshot(path=str(SHOTS / "analytics-export-card.png"))
+
+
+PEAK = """
+window.__inflight = 0; window.__peak = 0;
+const fetchFirst = window.fetch;
+window.fetch = function (...args) {
+  window.__inflight += 1; window.__peak = Math.max(window.__peak, window.__inflight);
+  return fetchFirst.apply(this, args).finally(() => { window.__inflight -= 1; });
+};
+"""
+"""Count the page's fetches in flight, to see it asks for at most three charts at once."""
+
+
+def test_charts_load_three_at_a_time_and_a_failure_is_said(page):
+    page.add_init_script(PEAK)
+    page.route("**/console/analytics/chart/sla?*", lambda route: route.fulfill(
+        status=500, body="boom"))
+    page.goto(page.url.split("?")[0] + f"?to={TO.isoformat()}&gender=male")  # not cached
+    page.wait_for_function("!document.querySelector('[data-chart-url]')")
+    assert page.evaluate("window.__peak") == 3
+    assert page.locator("section.chart-card svg").count() == 12
+    failed = page.locator("#sla.chart-failed")
+    assert failed.locator(".loading").inner_text() == (
+        "This chart could not be loaded. Reload the page to try again.")
+    assert page.locator(".chart-failed").count() == 1
+    failed.screenshot(path=str(SHOTS / "analytics-chart-failed.png"))

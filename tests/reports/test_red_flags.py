@@ -25,3 +25,18 @@ def test_filters_narrow(run):
     assert pick(run("red_flags", occupation="construction_worker"), *COLUMNS) == [
         ("worker_fee", 1, 0, 1)]
     assert pick(run("red_flags", countries=("QA",)), *COLUMNS) == [("worker_fee", 1, 0, 1)]
+
+
+def test_a_reviewers_decision_is_not_a_rule(svc, run):
+    from sqlalchemy import select
+
+    from app.console.registers import decide_listing
+    from app.models import JobListing
+
+    with svc.db.session() as session:
+        waiting = session.scalars(select(JobListing).where(
+            JobListing.status == "needs_review")).first()
+        decide_listing(session, waiting, "reject", "The fee is charged to the worker.")
+    rows = pick(run("red_flags"), *COLUMNS)
+    assert "nea_review" not in [rule for rule, *_ in rows]
+    assert rows[0] == ("worker_fee", 3, 3, 0)  # the rejection shows in its rule's row
