@@ -4,8 +4,8 @@ partner events nobody could be matched to."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from app.console import bp
 from app.console.audit import audit
@@ -31,6 +31,7 @@ from app.models import (
 from app.models.agency import LICENCE_STATUSES
 from app.models.listing import APPROVED, NEEDS_REVIEW, REJECTED
 from app.models.placement import ABROAD_STATES
+from app.placements.irregular import split
 from app.reference.countries import country_name
 from app.reference.missions import HQ, MISSIONS, by_code
 
@@ -181,10 +182,13 @@ def review_listing(code: str):
 @bp.get("/worklists")
 @roles_required(*WORKLIST_ROLES)
 def worklists():
-    """Each mission's irregular worklist: people abroad without valid papers, with reasons."""
-    from app.listings.service import today
-    from app.placements.irregular import computed, split
+    """Each mission's irregular worklist: people abroad without valid papers, with reasons.
 
+    Read from the stored flags (``Placement.irregular`` and its reasons), which the
+    nightly recompute and every event about a person keep current; a page of a
+    national list is then an index range, not the whole computation. ``kazi report
+    irregular`` computes the same list live, for a given day.
+    """
     user = current_user()
     if user.role == "consular_officer":
         code = user.mission_code or ""
@@ -193,35 +197,28 @@ def worklists():
     mission = by_code(code) if code else None
     if code and mission is None:
         abort(404)
-    on = today()
-    where = [Placement.status.in_(ABROAD_STATES)]
+    where = [Placement.irregular.is_(True), Placement.status.in_(ABROAD_STATES)]
     if mission is not None:
         where.append(Placement.country.in_(mission.covers or ("--",)))
-    # The same rows as ``kazi report irregular`` (app/reports/irregular.py), but a page
-    # at a time and for a mission's countries.
-    found = computed(on, where)
-    rows = (select(Placement.id, Placement.person_id, Placement.country, Placement.status,
-                   Placement.departed_on, Placement.agency_id, found.c.reasons)
-            .join(found, found.c.placement_id == Placement.id).subquery("computed_rows"))
-    ranked = (select(rows,
-                     func.row_number().over(
-                         partition_by=func.coalesce(rows.c.person_id, -rows.c.id),
-                         order_by=rows.c.id.desc()).label("rank"))
-              .where(rows.c.reasons.is_not(None)).subquery("ranked"))
-    query = (select(ranked.c.id, ranked.c.person_id, ranked.c.country, ranked.c.status,
-                    ranked.c.departed_on, ranked.c.reasons, Person.reg_no,
-                    Licence.licence_no, Agency.name.label("agency_name"))
-             .outerjoin(Person, Person.id == ranked.c.person_id)
-             .outerjoin(Agency, Agency.id == ranked.c.agency_id)
-             .outerjoin(Licence, Licence.agency_id == ranked.c.agency_id)
-             .where(ranked.c.rank == 1)
-             .order_by(ranked.c.country, ranked.c.departed_on, ranked.c.id))
+    # One row per person: their newest irregular placement abroad.
+    newer = aliased(Placement)
+    where.append(~exists().where(newer.person_id == Placement.person_id,
+                                 newer.irregular.is_(True),
+                                 newer.status.in_(ABROAD_STATES), newer.id > Placement.id))
+    query = (select(Placement.id, Placement.person_id, Placement.country, Placement.status,
+                    Placement.departed_on, Placement.irregular_reasons.label("reasons"),
+                    Person.reg_no, Licence.licence_no, Agency.name.label("agency_name"))
+             .outerjoin(Person, Person.id == Placement.person_id)
+             .outerjoin(Agency, Agency.id == Placement.agency_id)
+             .outerjoin(Licence, Licence.agency_id == Placement.agency_id)
+             .where(*where)
+             .order_by(Placement.country, Placement.departed_on, Placement.id))
     with services().db.Session() as db:
         page = paginate(db, query, scalars=False)
     audit("worklist.view", f"mission:{mission.code}" if mission else "mission:all")
     return render_template("registers/worklists.html", page=page, mission=mission,
                            missions=(HQ, *MISSIONS), split=split, country_name=country_name,
-                           on=on, people_link=has_role("consular_officer"))
+                           people_link=has_role("consular_officer"))
 
 
 # --------------------------------------------------------------------------- partner events

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text
+from sqlalchemy import Date, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, utcnow
@@ -38,6 +38,9 @@ class Placement(Base):
           for key in ("country", "agency_id", "employer_id")),
         Index("ix_placements_person_analytics", "person_id",
               postgresql_include=[*ANALYTICS_INCLUDE, "country", "agency_id"]),
+        # The console's irregular worklists: a page is a range of this, in page order.
+        Index("ix_placements_irregular_worklist", "country", "departed_on", "id",
+              postgresql_where=text("irregular"), sqlite_where=text("irregular")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -84,14 +84,19 @@ def test_a_decision_needs_a_reason_and_a_listing_waiting(console, world, svc):
 
 
 def make_irregular(svc, placement_id: int) -> None:
-    """Make a placement abroad irregular: its permit gone, its visa a visit visa."""
+    """Make a placement abroad irregular: its permit gone, its visa a visit visa.
+
+    Then the nightly recompute runs, as it would overnight: the worklist reads its flags.
+    """
     from app.models import Permit
+    from workers.irregular import recompute_irregular
 
     with svc.db.session() as session:
         session.execute(update(Placement).where(Placement.id == placement_id)
                         .values(visa_type="visit"))
         session.execute(update(Permit).where(Permit.placement_id == placement_id)
                         .values(expires_on=date.today() - timedelta(days=1)))
+    recompute_irregular()
 
 
 def test_worklists_are_per_mission(console, world, svc):
@@ -108,6 +113,30 @@ def test_worklists_are_per_mission(console, world, svc):
     doha = officer.get("/console/worklists?mission=KE-DOH").get_data(as_text=True)
     assert f"#{doha_placement}<" in doha and f"#{world.placement_id}<" not in doha
     assert officer.get("/console/worklists?mission=XX-NOPE").status_code == 404
+
+
+def test_a_worklist_shows_a_person_once_with_their_newest_placement(console, world, svc):
+    make_irregular(svc, world.placement_id)
+    with svc.db.session() as session:  # the same person, placed again in Qatar later
+        older = session.get(Placement, world.placement_id)
+        newer = Placement(person_id=older.person_id, phone=older.phone, country="QA",
+                          status="employed", visa_type="visit",
+                          departed_on=date.today() - timedelta(days=3))
+        session.add(newer)
+        session.flush()
+        newer_id = newer.id
+    make_irregular(svc, newer_id)
+    html = console("nea_officer").get("/console/worklists").get_data(as_text=True)
+    assert f"#{newer_id}<" in html and f"#{world.placement_id}<" not in html
+    # A placement that is regular again leaves the list once the flags are recomputed.
+    with svc.db.session() as session:
+        session.execute(update(Placement).where(Placement.id == newer_id)
+                        .values(status="returned"))
+    from workers.irregular import recompute_irregular
+
+    recompute_irregular()
+    html = console("nea_officer").get("/console/worklists").get_data(as_text=True)
+    assert f"#{world.placement_id}<" in html and f"#{newer_id}<" not in html
 
 
 def test_unmatched_partner_events_are_listed(console, world):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-24 02:38:41.147786
+Create Date: 2026-11-24 04:36:44.664908
 """
 from alembic import op
 import sqlalchemy as sa
@@ -411,6 +411,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_placements_employer_id'), ['employer_id'], unique=False)
         batch_op.create_index('ix_placements_employer_id_person', ['employer_id', 'person_id'], unique=False, postgresql_include=['status', 'departed_on', 'ended_at', 'created_at', 'occupation'])
         batch_op.create_index(batch_op.f('ix_placements_irregular'), ['irregular'], unique=False)
+        batch_op.create_index('ix_placements_irregular_worklist', ['country', 'departed_on', 'id'], unique=False, postgresql_where=sa.text('irregular'), sqlite_where=sa.text('irregular'))
         batch_op.create_index(batch_op.f('ix_placements_listing_id'), ['listing_id'], unique=False)
         batch_op.create_index('ix_placements_person_analytics', ['person_id'], unique=False, postgresql_include=['status', 'departed_on', 'ended_at', 'created_at', 'occupation', 'country', 'agency_id'])
         batch_op.create_index(batch_op.f('ix_placements_person_id'), ['person_id'], unique=False)
@@ -788,6 +789,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_placements_person_id'))
         batch_op.drop_index('ix_placements_person_analytics', postgresql_include=['status', 'departed_on', 'ended_at', 'created_at', 'occupation', 'country', 'agency_id'])
         batch_op.drop_index(batch_op.f('ix_placements_listing_id'))
+        batch_op.drop_index('ix_placements_irregular_worklist', postgresql_where=sa.text('irregular'), sqlite_where=sa.text('irregular'))
         batch_op.drop_index(batch_op.f('ix_placements_irregular'))
         batch_op.drop_index('ix_placements_employer_id_person', postgresql_include=['status', 'departed_on', 'ended_at', 'created_at', 'occupation'])
         batch_op.drop_index(batch_op.f('ix_placements_employer_id'))
