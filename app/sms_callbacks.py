@@ -3,13 +3,20 @@
 An incoming SMS is in SQL before we answer 200, and its handling job is enqueued
 only after that commit; a delivery report updates the message AT named by ``id``.
 Both are safe to receive twice, because AT retries anything not answered 200.
+
+If the database is down, an incoming SMS (it may be a cry for help) is not left to
+AT's retries alone: it is sealed (Fernet) into a Redis spool and answered 200, and
+the reconciler stores it in SQL as soon as the database is back. Only when Redis is
+down too is the answer 503.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
 from flask import Blueprint, Response
+from redis.exceptions import RedisError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -40,6 +47,14 @@ FINAL_FAILURES = frozenset({"Failed", "Rejected", "AbsentSubscriber", "Expired"}
 TEXT_MAX = 5000
 """Longest incoming text kept; a concatenated SMS is far shorter, anything longer is junk."""
 
+SPOOL_KEY = "kazi:inbound:spool"
+"""Redis list of incoming SMS taken while the database was down, each Fernet-sealed."""
+
+UNREADABLE_KEY = "kazi:inbound:spool:unreadable"
+"""Spooled items no key can open (PII_KEYS changed meanwhile): kept for an operator."""
+
+SPOOLED_FIELDS = ("to", "text", "linkId", "networkCode", "date")
+
 
 def inbound_job_id(inbound_id: int) -> str:
     """Name the handling job after the stored row, so it is enqueued at most once."""
@@ -69,9 +84,14 @@ def incoming() -> Response:
     try:
         inbound_id = store_inbound(svc, at_id, phone, fields)
     except SQLAlchemyError as exc:
-        # Not stored, so not acknowledged: AT retries for about ten minutes.
-        log.error("incoming sms not stored: %s", type(exc).__name__)
-        return _text("try again", 503)
+        log.error("incoming sms not stored: %s; spooling it", type(exc).__name__)
+        try:
+            spool_inbound(svc, at_id, phone, fields)
+        except RedisError as redis_exc:
+            # Not kept anywhere, so not acknowledged: AT retries it.
+            log.error("incoming sms not spooled either: %s", type(redis_exc).__name__)
+            return _text("try again", 503)
+        return _text("OK")
     if inbound_id is None:
         log.info("incoming sms %s already received", at_id)
     return _text("OK")
@@ -104,6 +124,36 @@ def store_inbound(svc: Services, at_id: str, phone: str, fields: dict[str, str])
             if session.scalar(select(InboundSms.id).where(InboundSms.at_id == at_id)):
                 return None
         raise
+
+
+def spool_inbound(svc: Services, at_id: str, phone: str, fields: dict[str, str]) -> None:
+    """Keep an incoming SMS in Redis, sealed, until the database can take it."""
+    item = {"at_id": at_id, "phone": phone,
+            "fields": {k: fields.get(k) for k in SPOOLED_FIELDS}}
+    svc.redis.rpush(SPOOL_KEY, svc.cipher.encrypt(json.dumps(item)))
+
+
+def drain_spool(svc: Services) -> int:
+    """Store every spooled SMS in SQL, oldest first; give how many were taken out.
+
+    Each item leaves the spool only after its row is committed (a repeat of an AT id
+    is found and skipped), so a crash or a second drainer loses and doubles nothing.
+    A database still down raises, and the rest waits for the next run.
+    """
+    drained = 0
+    while (raw := svc.redis.lindex(SPOOL_KEY, 0)) is not None:
+        try:
+            item = json.loads(svc.cipher.decrypt(raw))
+        except ValueError:
+            log.error("spooled incoming sms unreadable; moved to %s", UNREADABLE_KEY)
+            svc.redis.rpush(UNREADABLE_KEY, raw)
+        else:
+            store_inbound(svc, item["at_id"], item["phone"], item["fields"])
+        svc.redis.lrem(SPOOL_KEY, 1, raw)
+        drained += 1
+    if drained:
+        log.warning("stored %d incoming sms spooled during a database outage", drained)
+    return drained
 
 
 @bp.post("/sms/delivery")

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from app import create_app
 from app.db import utcnow
@@ -133,12 +134,50 @@ def test_incoming_without_id_or_valid_sender_is_refused(client, svc, change, rea
     assert inbound_rows(svc) == []
 
 
-def test_incoming_answers_503_when_the_database_is_down(other_app) -> None:
-    down = other_app(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")
+def test_incoming_answers_503_when_the_database_and_redis_are_down(other_app) -> None:
+    down = other_app(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none",
+                     REDIS_URL="redis://127.0.0.1:1/0")
 
     response = down.test_client().post("/sms/incoming", data=incoming_form())
 
-    assert response.status_code == 503  # AT retries for about ten minutes
+    assert response.status_code == 503  # kept nowhere, so not acknowledged: AT retries
+
+
+def test_a_help_sms_during_a_database_outage_is_spooled_then_handled(other_app, svc, at_api,
+                                                                     work) -> None:
+    from app.sms_callbacks import SPOOL_KEY
+
+    down = other_app(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")
+    form = {**incoming_form(), "text": "HELP boss took my passport", "id": "ATXid_outage"}
+
+    first = down.test_client().post("/sms/incoming", data=form)
+    again = down.test_client().post("/sms/incoming", data=form)  # AT's retry, also spooled
+
+    assert first.status_code == again.status_code == 200
+    assert inbound_rows(svc) == []
+    [sealed, _] = svc.redis.lrange(SPOOL_KEY, 0, -1)
+    assert b"passport" not in sealed and form["from"].encode() not in sealed  # sealed
+    # The database is back: the reconciler stores it once and its job handles it.
+    assert reconcile()["spooled_inbound"] == 2
+    assert svc.redis.llen(SPOOL_KEY) == 0
+    [row] = inbound_rows(svc)
+    assert (row.at_id, row.text) == ("ATXid_outage", form["text"])
+    work()
+    with svc.db.Session() as session:
+        from app.models import Case
+
+        assert session.scalar(select(func.count()).select_from(Case)) == 1
+    assert reconcile()["spooled_inbound"] == 0
+
+
+def test_the_spool_waits_while_the_database_is_still_down(other_app, svc) -> None:
+    from app.sms_callbacks import SPOOL_KEY, drain_spool
+
+    down = other_app(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")
+    assert down.test_client().post("/sms/incoming", data=incoming_form()).status_code == 200
+    with down.app_context(), pytest.raises(SQLAlchemyError):
+        drain_spool(down.extensions["kazi"])
+    assert svc.redis.llen(SPOOL_KEY) == 1  # nothing lost: it waits for the next run
 
 
 def test_incoming_is_kept_when_only_redis_is_down(other_app, svc, at_api, work) -> None:

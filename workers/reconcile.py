@@ -31,7 +31,7 @@ from app.extensions import LIVE, QUEUES, Services, default_retry
 from app.messages import SEND_JOB, job_id_for
 from app.models import InboundSms, Message, RegistrationDraft
 from app.models.message import FAILED, PENDING, SENDING
-from app.sms_callbacks import INBOUND_JOB, inbound_job_id
+from app.sms_callbacks import INBOUND_JOB, drain_spool, inbound_job_id
 from app.ussd import REMINDER_JOB
 from workers import escalation, services
 from workers.sms import REASON_MAX, RETRY_POLICY
@@ -54,6 +54,9 @@ def reconcile(*, now: datetime | None = None) -> dict[str, int]:
     """Re-enqueue every job SQL says is owed; give counts of what was done."""
     svc = services()
     now = now or utcnow()
+    # SMS that arrived while the database was down: into SQL first (they get their
+    # handling jobs on commit), before anything else is counted.
+    spooled = drain_spool(svc)
     stuck_failed, stuck_reset = _release_stuck(svc, now)
     due = (
         select(Message.id, Message.queue)
@@ -69,6 +72,7 @@ def reconcile(*, now: datetime | None = None) -> dict[str, int]:
         .order_by(InboundSms.id)
     )
     counts = {
+        "spooled_inbound": spooled,
         "stuck_failed": stuck_failed,
         "stuck_reset": stuck_reset,
         # Send jobs re-enqueued; a check-in batch (many messages, one job) counts once.
