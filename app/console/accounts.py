@@ -60,10 +60,11 @@ def _address_blocked() -> bool:
 
 
 def _count_failure() -> None:
+    key = _failures_key()
     try:
         with services().redis.pipeline() as pipe:
-            pipe.incr(_failures_key())
-            pipe.expire(_failures_key(), IP_WINDOW, nx=True)
+            pipe.incr(key)
+            pipe.expire(key, IP_WINDOW, nx=True)
             pipe.execute()
     except RedisError as exc:
         log.warning("login throttle unavailable (%s)", type(exc).__name__)

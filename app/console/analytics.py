@@ -151,14 +151,16 @@ def chart_rows(chart: Chart, session: Any, params: Params, hide: bool) -> list[R
     if rows is None:
         rows = chart.aggregate.rows(session, chosen)
         _keep(chart, chosen, rows)
-    return suppress(chart.aggregate, rows) if hide else rows
+    return _shown(chart, rows, hide)
 
 
 def cached_rows(chart: Chart, params: Params, hide: bool) -> list[Row] | None:
     """Give one chart's rows if the cache has them for these filters, else None (no query)."""
     rows = _cached(chart, replace(params, by=chart.by))
-    if rows is None:
-        return None
+    return None if rows is None else _shown(chart, rows, hide)
+
+
+def _shown(chart: Chart, rows: list[Row], hide: bool) -> list[Row]:
     return suppress(chart.aggregate, rows) if hide else rows
 
 
@@ -253,17 +255,21 @@ def fragment(slug: str) -> Response:
     if found is None:
         abort(404)
     user = current_user()
-    hide = hides_small(user.role)
-    with services().db.Session() as session:
-        params, error = _filters(session, user)
-        if error is not None:
-            abort(400, description=f"{error.field}: {error.message}")
-        rows = chart_rows(found, session, params, hide)
+    params, rows = _requested_rows(found, user)
     audit("report.view", f"report:{found.report}",
           {"chart": slug, "filters": as_query(params)})
     html = render_template("_analytics_chart.html", item=_item(found, rows, params),
                            **_context(user, as_query(params)))
     return Response(html, mimetype="text/html", headers={"Cache-Control": "no-store"})
+
+
+def _requested_rows(chart: Chart, user: Any) -> tuple[Params, list[Row]]:
+    """Give the query string's filters and one chart's rows for them; 400 on a bad filter."""
+    with services().db.Session() as session:
+        params, error = _filters(session, user)
+        if error is not None:
+            abort(400, description=f"{error.field}: {error.message}")
+        return params, chart_rows(chart, session, params, hides_small(user.role))
 
 
 def _item(chart: Chart, rows: list[Row], params: Params) -> dict[str, Any]:
@@ -297,11 +303,7 @@ def export(slug: str, fmt: str) -> Response:
         abort(404)
     user = current_user()
     hide = hides_small(user.role)
-    with services().db.Session() as session:
-        params, error = _filters(session, user)
-        if error is not None:
-            abort(400, description=f"{error.field}: {error.message}")
-        rows = chart_rows(chart, session, params, hide)
+    params, rows = _requested_rows(chart, user)
     audit(f"export.{fmt}", f"report:{chart.report}",
           {"chart": slug, "filters": as_query(params), "rows": len(rows)})
     stamp = utcnow().strftime("%Y%m%d")

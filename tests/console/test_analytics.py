@@ -155,14 +155,18 @@ def test_the_stock_export_has_the_exact_numbers(client, svc, data):
         ("NEA/PEA/2024/0001", "Safari Recruiters Ltd", 12)]
 
 
+def audited(svc, user_id: int, action) -> list[AuditEntry]:
+    """Give the user's audit entries matching ``action`` (a SQL condition), oldest first."""
+    with svc.db.Session() as db:
+        return list(db.scalars(select(AuditEntry).where(AuditEntry.user_id == user_id, action)
+                               .order_by(AuditEntry.id)))
+
+
 def test_every_export_is_audited(client, svc, data):
     user_id = sign_in(client, svc, "analyst")
     client.get(f"{URL}/departures.csv?to={TO}&country=SA")
     client.get(f"{URL}/sla.xlsx")
-    with svc.db.Session() as db:
-        entries = db.scalars(select(AuditEntry).where(AuditEntry.user_id == user_id,
-                                                      AuditEntry.action.like("export.%"))
-                             .order_by(AuditEntry.id)).all()
+    entries = audited(svc, user_id, AuditEntry.action.like("export.%"))
     assert [(e.action, e.target, e.role) for e in entries] == [
         ("export.csv", "report:departures", "analyst"), ("export.xlsx", "report:sla", "analyst")]
     assert entries[0].details == {"chart": "departures", "rows": 4,
@@ -259,10 +263,7 @@ def test_a_chart_fragment_is_audited(client, svc, data):
     user_id = sign_in(client, svc, "analyst")
     client.get(f"{URL}?to={TO}&gender=female")
     client.get(f"{URL}/chart/placements-gender?to={TO}&gender=female")
-    with svc.db.Session() as db:
-        entries = db.scalars(select(AuditEntry).where(AuditEntry.user_id == user_id,
-                                                      AuditEntry.action == "report.view")
-                             .order_by(AuditEntry.id)).all()
+    entries = audited(svc, user_id, AuditEntry.action == "report.view")
     assert [(e.target, e.details) for e in entries] == [
         ("report:dashboard", {"filters": {"to": str(TO), "gender": "female"}}),
         ("report:placements", {"chart": "placements-gender",
