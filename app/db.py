@@ -64,12 +64,38 @@ class Database:
                 raise
 
     @contextmanager
+    def session_on_demand(self) -> Iterator[Session]:
+        """Like ``session``, but the session is made only if something uses it.
+
+        For a USSD hop whose events may need no SQL at all (an agency check is
+        answered from memory): nothing is built, begun or committed for it.
+        """
+        lazy = _OnDemand(self.Session)
+        try:
+            yield lazy  # type: ignore[misc]  # a Session in every way that is used
+            if lazy.made is not None:
+                lazy.made.commit()
+        except BaseException:
+            if lazy.made is not None:
+                lazy.made.rollback()
+            raise
+        finally:
+            if lazy.made is not None:
+                lazy.made.close()
+
+    @contextmanager
     def read(self) -> Iterator[Any]:
         """Give a connection for a few reads, without a transaction (no BEGIN/ROLLBACK)."""
         with self.engine.connect() as conn:
             yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def _after_commit(self, session: Session) -> None:
+        for callback in session.info.pop("after_commit", []):
+            try:
+                callback()
+            except Exception as exc:  # noqa: BLE001 - the commit stands; say what was missed
+                log.warning("after-commit callback %s failed (%s)",
+                            getattr(callback, "__name__", callback), type(exc).__name__)
         jobs = session.info.pop("deferred_jobs", [])
         if jobs and self.dispatch is not None:
             try:
@@ -81,9 +107,23 @@ class Database:
     def _after_rollback(self, session: Session, previous_transaction: Any) -> None:
         if previous_transaction.parent is None:
             session.info.pop("deferred_jobs", None)
+            session.info.pop("after_commit", None)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class _OnDemand:
+    """Stands for a Session and makes it on first use (``Database.session_on_demand``)."""
+
+    def __init__(self, factory: Callable[[], Session]) -> None:
+        self.factory = factory
+        self.made: Session | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.made is None:
+            self.made = self.factory()
+        return getattr(self.made, name)
 
 
 def defer(session: Session, func: str, *args: Any, queue: str = "default",
@@ -92,6 +132,11 @@ def defer(session: Session, func: str, *args: Any, queue: str = "default",
     session.info.setdefault("deferred_jobs", []).append(
         {"func": func, "args": args, "queue": queue, "job_id": job_id, "delay": delay, **options}
     )
+
+
+def after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run ``callback`` once this session's transaction commits (never on rollback)."""
+    session.info.setdefault("after_commit", []).append(callback)
 
 
 def dialect_insert(session: Session, table: Any):

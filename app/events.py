@@ -7,13 +7,14 @@ Feature modules register handlers with ``@handles("EventName")``; the USSD gatew
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from app.extensions import Services
+from app.sessions import Write
 from menus.engine import Event
 
 HANDLER_MODULES = (
@@ -39,6 +40,11 @@ class Hop:
     ref: str
     state: dict[str, Any]
     channel: str = "ussd"
+    known: Mapping[str, bytes | None] = field(default_factory=dict)
+    """Riding keys read with the USSD session (``app.ports``); empty elsewhere."""
+    writes: list[Write] | None = None
+    """Redis writes to make with the USSD session's save, if the caller makes them;
+    None where there is no such save (SMS dialogues): a handler then writes itself."""
 
     @property
     def lang(self) -> str:

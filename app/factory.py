@@ -34,7 +34,10 @@ def configure_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     """Attach the database, Redis, queues, SMS backend, cipher and menu flow."""
+    from app.callbacks import CallbackFreeSessions
+
     app.extensions["kazi"] = Services.from_config(app.config)
+    app.session_interface = CallbackFreeSessions()
 
 
 def register_blueprints(app: Flask) -> None:

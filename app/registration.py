@@ -16,7 +16,7 @@ from app.i18n import translate
 from app.messages import queue_sms
 from app.models import Contact, Person, RegistrationDraft, SafeguardingFlag
 from app.models.person import reg_no_for
-from app.ports import port
+from app.ports import Known, port
 from menus.engine import Event
 from menus.registration import CONSENT_VERSION
 
@@ -125,7 +125,7 @@ def withdraw(services: Services, session: Session, phone: str, lang: str) -> boo
 class PeoplePort:
     """Lookups the registration journey needs."""
 
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: Services, known: Known) -> None:
         self.svc = svc
 
     def national_id_registered(self, national_id: str) -> bool:

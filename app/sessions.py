@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis import Redis
@@ -19,8 +20,10 @@ RESUME_KEY = "kazi:ussd:resume:{0}"
 KEEP, FORGET, SAME = "", "-", "="
 """What a save does to the resume pointer: leave it, delete it, or set it to this record."""
 
-# Save only if nobody saved since we loaded; also set or clear the resume pointer.
-# One round trip, and the record is sealed once for both keys.
+# Save only if nobody saved since we loaded; also set or clear the resume pointer,
+# and apply the hop's own writes (KEYS[3..], each with an op and a value in ARGV).
+# One round trip, the record sealed once for both keys, and the writes happen if
+# and only if the hop's reply is the one saved.
 _CAS = """
 local current = redis.call('GET', KEYS[1])
 if (current == false and ARGV[1] == '') or current == ARGV[1] then
@@ -30,10 +33,24 @@ if (current == false and ARGV[1] == '') or current == ARGV[1] then
   elseif ARGV[4] == '=' then
     redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[5]))
   end
+  for k = 3, #KEYS do
+    local op, value = ARGV[4 + 2 * (k - 2)], ARGV[5 + 2 * (k - 2)]
+    if op == 'incr' then
+      redis.call('INCR', KEYS[k])
+      redis.call('EXPIRE', KEYS[k], tonumber(value))
+    elseif op == 'rpush' then
+      redis.call('RPUSH', KEYS[k], value)
+    end
+  end
   return 1
 end
 return 0
 """
+
+Write = tuple[str, str, bytes | str | int]
+"""A write a hop asks to make with its save: ("incr", key, ttl) or ("rpush", key, value)."""
+
+WRITE_OPS = ("incr", "rpush")
 
 
 @dataclass
@@ -43,22 +60,29 @@ class Loaded:
     raw: bytes | None
     record: dict[str, Any] | None
     resume_raw: bytes | None = None
+    known: dict[str, bytes | None] = field(default_factory=dict)
+    """The riding keys' values, read in the same round trip."""
 
 
 class SessionStore:
     """Load and save USSD sessions; values are encrypted because they hold answers."""
 
-    def __init__(self, redis: Redis, cipher: StateCipher, ttl: int, resume_ttl: int) -> None:
+    def __init__(self, redis: Redis, cipher: StateCipher, ttl: int, resume_ttl: int,
+                 riders: Callable[[str], Sequence[str]] | None = None) -> None:
         self.redis = redis
         self.cipher = cipher
         self.ttl = ttl
         self.resume_ttl = resume_ttl
+        self.riders = riders
         self._cas = redis.register_script(_CAS)
 
     def load(self, session_id: str, phone: str) -> Loaded:
-        """Read a session and the number's resume pointer in one round trip."""
-        raw, resume_raw = self.redis.mget(SESSION_KEY.format(session_id), RESUME_KEY.format(phone))
-        return Loaded(raw, self.open(raw) if raw else None, resume_raw)
+        """Read a session, the number's resume pointer and the riding keys in one round trip."""
+        riders = list(self.riders(phone)) if self.riders else []
+        raw, resume_raw, *riding = self.redis.mget(
+            SESSION_KEY.format(session_id), RESUME_KEY.format(phone), *riders)
+        return Loaded(raw, self.open(raw) if raw else None, resume_raw,
+                      dict(zip(riders, riding, strict=True)))
 
     def resumable(self, loaded: Loaded) -> dict[str, Any] | None:
         """Give the engine state kept by the resume pointer loaded with a session."""
@@ -66,17 +90,22 @@ class SessionStore:
         return record.get("state") if record else None
 
     def save(self, session_id: str, phone: str, loaded: Loaded, record: dict[str, Any],
-             resume: str = KEEP) -> bool:
+             resume: str = KEEP, writes: Sequence[Write] = ()) -> bool:
         """Save ``record`` unless another hop saved first; True when it was saved.
 
         ``resume`` says what to do with the number's resume pointer: ``SAME`` keeps
         this record for a later dial, ``FORGET`` drops it, ``KEEP`` leaves it alone.
+        ``writes`` are made in the same script, only when the record is saved.
         """
-        saved = self._cas(
-            keys=[SESSION_KEY.format(session_id), RESUME_KEY.format(phone)],
-            args=[loaded.raw or b"", self.seal(record), self.ttl, resume, self.resume_ttl],
-        )
-        return bool(saved)
+        keys = [SESSION_KEY.format(session_id), RESUME_KEY.format(phone)]
+        args: list[Any] = [loaded.raw or b"", self.seal(record), self.ttl, resume,
+                           self.resume_ttl]
+        for op, key, value in writes:
+            if op not in WRITE_OPS:
+                raise ValueError(f"unknown session write {op!r}")
+            keys.append(key)
+            args += [op, value]
+        return bool(self._cas(keys=keys, args=args))
 
     def resume_state(self, phone: str) -> dict[str, Any] | None:
         """Give the engine state of a registration a number left unfinished, if kept."""

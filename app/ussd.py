@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Blueprint, Response, current_app
@@ -23,8 +24,8 @@ from app.extensions import Services, services
 from app.i18n import translate
 from app.models import Contact, Person, RegistrationDraft, UssdEvent
 from app.phones import try_normalise
-from app.ports import Ports
-from app.sessions import FORGET, KEEP, SAME, Loaded, SessionStore
+from app.ports import Ports, riding_keys
+from app.sessions import FORGET, KEEP, SAME, Loaded, SessionStore, Write
 from menus import engine
 from menus.main import RESUMABLE
 
@@ -52,6 +53,7 @@ def store(svc: Services) -> SessionStore:
         current_app.extensions["kazi.sessions"] = SessionStore(
             svc.redis, StateCipher(svc.config["PII_KEYS"]), svc.config["USSD_SESSION_TTL"],
             svc.config["RESUME_WINDOW_SECONDS"],
+            riders=lambda phone: riding_keys(svc, phone),
         )
     return current_app.extensions["kazi.sessions"]
 
@@ -84,20 +86,25 @@ def _hop(svc: Services, sessions: SessionStore, session_id: str, phone: str, tex
         record = hop.record
         if record is not None and record["text"] == text:
             return _reply(record["reply"], record["end"])  # AT repeated the hop
-        step, events_state = _advance(svc, sessions, session_id, phone, text, hop)
+        writes: list[Write] = []
+        step, events_state = _advance(svc, sessions, session_id, phone, text, hop, writes)
         if events_state is None:
             return _reply(step.screen, step.end)
         reply = step.screen
         new_record = {"state": step.state, "text": text, "reply": reply, "end": step.end}
-        if sessions.save(session_id, phone, hop, new_record, resume=_resume_value(step)):
+        if sessions.save(session_id, phone, hop, new_record, resume=_resume_value(step),
+                         writes=writes):
             return _reply(reply, step.end)
     return _reply(UNAVAILABLE, end=True)
 
 
 def _advance(svc: Services, sessions: SessionStore, session_id: str, phone: str, text: str,
-             hop: Loaded) -> tuple[engine.Step, bool | None]:
-    """Run the engine for this hop and commit its events; give the resulting step."""
-    port = Ports(svc)
+             hop: Loaded, writes: list[Write]) -> tuple[engine.Step, bool | None]:
+    """Run the engine for this hop and commit its events; give the resulting step.
+
+    Redis writes the events ask for are added to ``writes``, for the session's save.
+    """
+    port = Ports(svc, hop.known)
     flow = svc.flow
     record = hop.record
     if record is None:
@@ -116,7 +123,7 @@ def _advance(svc: Services, sessions: SessionStore, session_id: str, phone: str,
         if step.end:
             break
     if events:
-        step = _commit(svc, session_id, phone, step, tuple(events))
+        step = _commit(svc, session_id, phone, step, tuple(events), hop.known, writes)
     return step, True
 
 
@@ -174,15 +181,18 @@ def _open_draft(svc: Services, sealed: bytes) -> dict[str, Any] | None:
 
 
 def _commit(svc: Services, session_id: str, phone: str, step: engine.Step,
-            events: tuple[engine.Event, ...]) -> engine.Step:
+            events: tuple[engine.Event, ...], known: Mapping[str, bytes | None],
+            writes: list[Write]) -> engine.Step:
     """Commit the events' meaning in one transaction, then re-render with results."""
     state = step.state
     try:
-        with svc.db.session() as session:
-            apply(Hop(svc, session, phone, session_id, state), events)
+        with svc.db.session_on_demand() as session:
+            apply(Hop(svc, session, phone, session_id, state, known=known, writes=writes),
+                  events)
     except IntegrityError:
         # A unique key refused the registration: either a concurrent copy of this
         # very hop won (success), or another person holds this ID (re-ask, say why).
+        writes.clear()  # rolled back with the rest of the hop
         with svc.db.Session() as session:
             won = session.scalar(select(Person).where(Person.source_ref == session_id))
         if won is None:

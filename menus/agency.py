@@ -161,11 +161,12 @@ def derive(values: dict, lang: str, t) -> dict:
         footer = f"\n1 {t(lang, 'agency.report_opt')}\n0 {t(lang, 'nav.back')}"
         out["agency_label"] = display_name(answer.get("name", ""),
                                            _width(rest + footer, 12, 34))
-    typed = values.get("agency_query") or ""
-    rest = t(lang, "agency.none", **{**values, **out, "agency_typed": ""})
-    footer = f"\n1 {t(lang, 'agency.again')}\n0 {t(lang, 'nav.back')}"
-    out["agency_typed"] = '"' + gsm_text(typed, _width(rest + footer, 10, 30) - 2) + '"'
     matches = values.get("agency_matches") or []
+    if not matches:  # the not-found screen is the only one that quotes the query
+        typed = values.get("agency_query") or ""
+        rest = t(lang, "agency.none", **{**values, **out, "agency_typed": ""})
+        footer = f"\n1 {t(lang, 'agency.again')}\n0 {t(lang, 'nav.back')}"
+        out["agency_typed"] = '"' + gsm_text(typed, _width(rest + footer, 10, 30) - 2) + '"'
     if len(matches) > 1:
         out["agency_count"] = len(matches)
         out["agency_lines"] = pick_lines(matches, int(values.get("agency_page") or 0), lang, t,

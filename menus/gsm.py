@@ -12,6 +12,9 @@ EXTENSION = "^{}\\[~]|€\f"
 _BASIC = frozenset(BASIC) - {"\x1b"}
 _ALL = _BASIC | frozenset(EXTENSION)
 
+BASIC_CHARS = _BASIC
+"""The basic table's characters, without the escape: one septet each, on any phone."""
+
 
 def is_gsm7(text: str) -> bool:
     """Tell whether every character of ``text`` is in the GSM-7 alphabet."""

@@ -6,13 +6,26 @@ register's last update and the complaints on record, with a plain warning for
 anything but valid. It ends with one of three rules, in rotation per phone number,
 so someone who checks several agencies hears all three. Every answer about an agency
 that was found is recorded (``AgencyCheck``): that is who gets warned if it changes.
+
+A USSD check is answered from the search's in-memory index (``app.agencies.search``:
+status, expiry, register date and complaints) and touches no SQL. The number's rule
+count is read along with the session; the record (sealed) and the rotation's
+increment are written by the script that saves the session, so a check hop costs
+the two Redis round trips of any hop. ``drain_checks`` stores the records in SQL:
+the reconciler every minute, and the licence watch and the police-alert cascade
+before they look for whom to warn. An SMS check is answered from and recorded in
+SQL directly: its transaction is open anyway.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 from redis import Redis
@@ -23,8 +36,9 @@ from sqlalchemy.orm import Session
 
 from app.agencies.names import display_name, gsm_text
 from app.agencies.register import KENYA, effective_status, kenya_today, last_update
+from app.agencies.search import Index, complaints_changed, latest_index
 from app.crypto import PiiCipher
-from app.db import aware, utcnow
+from app.db import after_commit, aware, utcnow
 from app.i18n import translate
 from app.models import Agency, AgencyCheck, AgencyComplaint, Licence
 from menus.gsm import septets
@@ -39,6 +53,34 @@ RULE_KEY = "kazi:agencies:rule:{0}"
 
 RULE_TTL = 90 * 86400
 """Seconds a phone's rotation is remembered after its last answer."""
+
+CHECKS_KEY = "kazi:agencies:checks"
+"""Redis list of USSD checks not yet in SQL, each Fernet-sealed JSON."""
+
+TAKING_KEY = "kazi:agencies:checks:taking"
+"""The batch a drain has taken off ``CHECKS_KEY`` and not yet committed."""
+
+DRAIN_LOCK = "kazi:agencies:checks:drain"
+"""Held while a drain runs, so two drainers never take the same batch."""
+
+DRAIN_BATCH = 1000
+"""Checks stored per transaction by ``drain_checks``."""
+
+_TAKE = """
+if redis.call('LLEN', KEYS[2]) > 0 then return redis.call('LRANGE', KEYS[2], 0, -1) end
+local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #items > 0 then
+  redis.call('RPUSH', KEYS[2], unpack(items))
+  redis.call('LTRIM', KEYS[1], #items, -1)
+end
+return items
+"""
+"""Move a batch from the spool to ``taking`` (or give back a batch a dead drain left)."""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 COMPLAINT_KINDS = ("fee", "passport", "fake_job", "other")
 """What a report against an agency can be about."""
@@ -68,12 +110,13 @@ class Answer:
         return self.status != "valid"
 
     def as_data(self) -> dict[str, Any]:
-        """Give the answer as JSON-able session data."""
-        data = asdict(self)
-        data["expires_on"] = self.expires_on.isoformat() if self.expires_on else None
-        data["register_updated"] = (self.register_updated.isoformat()
-                                    if self.register_updated else None)
-        return data
+        """Give the answer as JSON-able session data (by hand: ``asdict`` is slow)."""
+        return {"agency_id": self.agency_id, "name": self.name, "licence_no": self.licence_no,
+                "status": self.status, "register_status": self.register_status,
+                "expires_on": self.expires_on.isoformat() if self.expires_on else None,
+                "register_updated": (self.register_updated.isoformat()
+                                     if self.register_updated else None),
+                "complaints": self.complaints}
 
 
 def show_date(value: date | str | None) -> str:
@@ -95,6 +138,19 @@ def _kenya_date(moment: datetime | None) -> date | None:
     return moment.astimezone(KENYA).date() if moment else None
 
 
+def indexed_answer(index: Index, agency_id: int, today: date | None = None) -> Answer | None:
+    """Give what a check tells about an agency from the in-memory index, or None."""
+    i = index.positions.get(agency_id)
+    if i is None:
+        return None
+    expires_on = index.expiries[i]
+    return Answer(agency_id, index.names[i], index.licences[i],
+                  effective_status(index.statuses[i], expires_on, today or kenya_today()),
+                  index.register_statuses[i], expires_on,
+                  index.updated_at.astimezone(KENYA).date() if index.updated_at else None,
+                  index.complaints.get(agency_id, 0))
+
+
 def answer(session: Session, agency_id: int, today: date | None = None) -> Answer | None:
     """Load what a check tells about an agency (one query), or None if it is gone."""
     newest = last_update().scalar_subquery()
@@ -112,40 +168,114 @@ def answer(session: Session, agency_id: int, today: date | None = None) -> Answe
                   row.expires_on, _kenya_date(row.updated), row.complaints_count or 0)
 
 
-def record_check(session: Session, agency_id: int, phone: str, channel: str) -> None:
-    """Remember that this number was told about this agency (to warn it of changes).
-
-    A plain INSERT, no ORM object: this runs in the USSD hop, and nothing reads it back.
-    """
+def record_check(session: Session, agency_id: int, phone: str, channel: str,
+                 checked_at: datetime | None = None) -> None:
+    """Remember in SQL that this number was told about this agency (to warn it of changes)."""
     session.execute(insert(AgencyCheck).values(agency_id=agency_id, phone=phone,
-                                               channel=channel[:10], checked_at=utcnow()))
+                                               channel=channel[:10],
+                                               checked_at=checked_at or utcnow()))
 
 
-def next_rule(redis: Redis, cipher: PiiCipher, phone: str) -> int:
+def rule_key(svc: Any, phone: str) -> str:
+    """Give the Redis key of this number's rule rotation (a blind index, not the number)."""
+    return RULE_KEY.format(svc.cipher.blind_index("phone", phone)[:32])
+
+
+def next_rule(svc: Any, phone: str) -> int:
     """Give the index in ``RULES`` of the rule this number hears next, and move on."""
-    key = RULE_KEY.format(cipher.blind_index("phone", phone)[:32])
+    key = rule_key(svc, phone)
     try:
-        with redis.pipeline() as pipe:
+        with svc.redis.pipeline(transaction=False) as pipe:
             pipe.incr(key)
             pipe.expire(key, RULE_TTL)
-            count, _ = pipe.execute()
+            count = pipe.execute()[0]
     except RedisError as exc:  # the rule still shows; only the rotation is lost
         log.warning("rule rotation unavailable (%s)", type(exc).__name__)
         return 0
     return (int(count) - 1) % len(RULES)
 
 
+def next_rule_on_save(svc: Any, phone: str, known: Mapping[str, bytes | None],
+                      writes: list) -> int:
+    """Like ``next_rule``, from the count read with the USSD session; it moves on at the save."""
+    key = rule_key(svc, phone)
+    writes.append(("incr", key, RULE_TTL))
+    return int(known.get(key) or 0) % len(RULES)
+
+
+def seal_check(cipher: PiiCipher, agency_id: int, phone: str, channel: str) -> bytes:
+    """Seal a check for the Redis list: the number is personal data."""
+    return cipher.encrypt(json.dumps({"a": agency_id, "p": phone, "c": channel[:10],
+                                      "t": time.time()}, separators=(",", ":")))
+
+
 def check(svc: Any, session: Session, agency_id: int, phone: str, channel: str,
           today: date | None = None) -> tuple[Answer | None, int]:
-    """Answer a check of a found agency, record it, and give the rule to end with."""
+    """Answer a check of a found agency from SQL, record it there, and give the rule."""
     result = answer(session, agency_id, today)
     if result is not None:
         record_check(session, agency_id, phone, channel)
-    return result, next_rule(svc.redis, svc.cipher, phone)
+    return result, next_rule(svc, phone)
+
+
+def check_on_save(svc: Any, session: Session, agency_id: int, phone: str, channel: str,
+                  known: Mapping[str, bytes | None], writes: list,
+                  today: date | None = None) -> tuple[Answer | None, int]:
+    """Answer a check in a USSD hop: from memory, recorded with the session's save.
+
+    The answer comes from the index the hop's search used; the record (sealed) and
+    the rule rotation are Redis writes made by the same script that saves the
+    session, so they exist if and only if the person is shown this answer.
+    """
+    result = indexed_answer(latest_index(svc.db, svc.redis), agency_id, today)
+    if result is None:  # an agency newer than this process's index
+        result = answer(session, agency_id, today)
+    if result is not None:
+        writes.append(("rpush", CHECKS_KEY, seal_check(svc.cipher, agency_id, phone, channel)))
+    return result, next_rule_on_save(svc, phone, known, writes)
+
+
+def drain_checks(svc: Any, batch: int = DRAIN_BATCH) -> int:
+    """Store the USSD checks waiting in Redis in SQL, oldest first; give how many.
+
+    A batch moves to ``TAKING_KEY`` atomically and is deleted there only after its
+    rows commit, so a drain killed half way loses nothing: the next one stores that
+    batch first (a kill between the commit and the delete stores it twice, which
+    only repeats a name in the list of people to warn, who are counted once).
+    """
+    redis = svc.redis
+    token = uuid.uuid4().hex
+    if not redis.set(DRAIN_LOCK, token, nx=True, ex=300):
+        return 0
+    stored = 0
+    try:
+        while items := redis.eval(_TAKE, 2, CHECKS_KEY, TAKING_KEY, batch):
+            rows = []
+            for raw in items:
+                try:
+                    item = json.loads(svc.cipher.decrypt(raw))
+                except ValueError:  # sealed with a key since retired: nothing to do
+                    log.error("a spooled agency check is unreadable; dropped")
+                    continue
+                rows.append({"agency_id": int(item["a"]), "phone": item["p"],
+                             "channel": item["c"],
+                             "checked_at": datetime.fromtimestamp(item["t"], UTC)})
+            with svc.db.session() as session:
+                known = set(session.scalars(select(Agency.id).where(
+                    Agency.id.in_({row["agency_id"] for row in rows}))))
+                rows = [row for row in rows if row["agency_id"] in known]
+                if rows:
+                    session.execute(insert(AgencyCheck), rows)
+            redis.delete(TAKING_KEY)
+            stored += len(rows)
+    finally:
+        redis.eval(_RELEASE, 1, DRAIN_LOCK, token)
+    return stored
 
 
 def report(session: Session, agency_id: int, phone: str | None, kind: str, channel: str,
-           source_ref: str, text: str | None = None) -> AgencyComplaint | None:
+           source_ref: str, text: str | None = None,
+           redis: Redis | None = None) -> AgencyComplaint | None:
     """File a report against an agency once per ``source_ref``; count it on the agency."""
     if kind not in COMPLAINT_KINDS:
         raise ValueError(f"unknown complaint kind {kind!r}")
@@ -166,6 +296,8 @@ def report(session: Session, agency_id: int, phone: str | None, kind: str, chann
                               .where(AgencyComplaint.source_ref == source_ref))
     session.execute(update(Agency).where(Agency.id == agency_id)
                     .values(complaints_count=Agency.complaints_count + 1))
+    if redis is not None:  # every process's index reloads its counts after the commit
+        after_commit(session, lambda: complaints_changed(redis))
     return complaint
 
 

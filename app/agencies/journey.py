@@ -7,23 +7,29 @@ from typing import Any
 
 from app.agencies import checks
 from app.agencies.register import KENYA
-from app.agencies.search import current_index, search
+from app.agencies.search import TOKEN_KEYS, current_index, search
 from app.events import Hop, handles
 from app.extensions import Services
-from app.ports import port
+from app.ports import Known, port
 from menus.engine import Event
 
 
-@port("agencies")
+@port("agencies", rides=(*TOKEN_KEYS, checks.rule_key))
 class AgenciesPort:
-    """Register lookups for the menus: the search a USSD hop runs, from memory."""
+    """Register lookups for the menus: the search a USSD hop runs, from memory.
 
-    def __init__(self, svc: Services) -> None:
+    The register's version tokens ride along with the session load (``TOKEN_KEYS``),
+    so the search asks Redis nothing more; so does the number's rule rotation, for
+    the answer's handler.
+    """
+
+    def __init__(self, svc: Services, known: Known) -> None:
         self.svc = svc
+        self.known = known
 
     def search(self, query: str) -> dict[str, Any]:
         """Give the ranked matches (id, name, licence number, status) and the register date."""
-        index = current_index(self.svc.db, self.svc.redis)
+        index = current_index(self.svc.db, self.svc.redis, self.known)
         matches = search(index, query)
         updated = index.updated_at.astimezone(KENYA).date().isoformat() if index.updated_at \
             else None
@@ -33,9 +39,18 @@ class AgenciesPort:
 
 @handles("AgencyChecked")
 def _agency_checked(hop: Hop, event: Event) -> None:
-    """Record the check and put the answer, and the rule to end with, on the screen."""
+    """Record the check and put the answer, and the rule to end with, on the screen.
+
+    In a USSD hop the answer comes from the index the search just used, and the
+    record rides on the session's save: no SQL (``checks.check_on_save``). An SMS
+    dialogue has no such save and records in SQL.
+    """
     agency_id = int(event.data["agency_id"])
-    result, rule = checks.check(hop.svc, hop.session, agency_id, hop.phone, hop.channel)
+    if hop.writes is None:
+        result, rule = checks.check(hop.svc, hop.session, agency_id, hop.phone, hop.channel)
+    else:
+        result, rule = checks.check_on_save(hop.svc, hop.session, agency_id, hop.phone,
+                                            hop.channel, hop.known, hop.writes)
     data = hop.state["data"]
     data["agency_rule"] = rule
     if result is None:  # gone since the search: say so like any unknown agency
@@ -48,7 +63,9 @@ def _agency_checked(hop: Hop, event: Event) -> None:
 @handles("AgencyNotFound")
 def _agency_not_found(hop: Hop, event: Event) -> None:
     """Move the rule rotation on; nothing is stored about a search that found nothing."""
-    hop.state["data"]["agency_rule"] = checks.next_rule(hop.svc.redis, hop.svc.cipher, hop.phone)
+    hop.state["data"]["agency_rule"] = (
+        checks.next_rule(hop.svc, hop.phone) if hop.writes is None
+        else checks.next_rule_on_save(hop.svc, hop.phone, hop.known, hop.writes))
 
 
 def _ref(hop: Hop, agency_id: int) -> str:
@@ -65,7 +82,7 @@ def _agency_reported(hop: Hop, event: Event) -> None:
     agency_id = int(event.data["agency_id"])
     complaint = checks.report(hop.session, agency_id, hop.phone,
                               str(event.data["agency_complaint"]), hop.channel,
-                              source_ref=_ref(hop, agency_id))
+                              source_ref=_ref(hop, agency_id), redis=hop.svc.redis)
     if complaint is not None:
         hop.session.flush()
         hop.state["data"]["agency_complaint_ref"] = checks.complaint_ref(complaint.id)

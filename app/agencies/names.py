@@ -97,9 +97,11 @@ def gsm_text(text: str, width: int) -> str:
 
 def _gsm(text: str) -> str:
     """Keep the characters of the basic GSM-7 table (each costs one septet)."""
-    from menus.gsm import EXTENSION, is_gsm7  # here: menus imports this module
+    from menus.gsm import BASIC_CHARS  # here: menus imports this module
 
-    return "".join(ch for ch in text if is_gsm7(ch) and ch not in EXTENSION)
+    if BASIC_CHARS.issuperset(text):  # nearly always: no character to drop
+        return text
+    return "".join(ch for ch in text if ch in BASIC_CHARS)
 
 
 # ------------------------------------------------------------------ licence numbers

@@ -9,8 +9,13 @@ keys: about a millisecond for 5,000 agencies, with no SQL at all.
 The index is rebuilt when the register changes. Whatever changes it (an import, the
 licence watch, the demo seed) calls ``register_changed`` after committing, which
 sets a new token in Redis (``VERSION_KEY``); every search compares that token with
-the one its index was built at (one Redis GET). If Redis lost the key, the token is
-derived from SQL instead (the newest import and licence change) and put back.
+the one its index was built at. If Redis lost the key, the token is derived from SQL
+instead (the newest import and licence change) and put back.
+
+The index also holds each agency's complaints on record, so a check is answered
+from memory. A filed report calls ``complaints_changed`` after its commit; the next
+search sees the new ``COMPLAINTS_KEY`` token and reloads only the counts (one small
+query), not the index. Both tokens are read with one ``MGET`` per search.
 
 Ranking, in tiers: agencies whose name key is exactly what was typed (only those);
 else names that start with it, then names that contain it, word for word (so
@@ -31,7 +36,8 @@ import logging
 import threading
 import uuid
 import weakref
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from rapidfuzz import fuzz, process
@@ -49,12 +55,18 @@ from app.agencies.names import (
 )
 from app.agencies.register import last_update
 from app.db import Database, aware
-from app.models import Agency, Licence, LicenceChange, RegisterImport
+from app.models import Agency, AgencyComplaint, Licence, LicenceChange, RegisterImport
 
 log = logging.getLogger(__name__)
 
 VERSION_KEY = "kazi:agencies:version"
 """Redis key holding a token that changes whenever the register does."""
+
+COMPLAINTS_KEY = "kazi:agencies:complaints:version"
+"""Redis key holding a token that changes whenever a report against an agency is filed."""
+
+TOKEN_KEYS = (VERSION_KEY, COMPLAINTS_KEY)
+"""Both tokens, as the USSD gateway reads them along with each session."""
 
 LIMIT = 12
 """Most matches a search gives (the USSD list pages through them)."""
@@ -104,6 +116,14 @@ class Index:
     joined_spaced: str = ""
     """The same for the keys with spaces between words."""
     starts_spaced: tuple[int, ...] = ()
+    register_statuses: tuple[str, ...] = ()
+    """The status each licence's register row says (``statuses`` is the one learned)."""
+    positions: dict[int, int] = field(default_factory=dict)
+    """Agency id -> its position in the tuples above."""
+    complaints: dict[int, int] = field(default_factory=dict)
+    """Agency id -> complaints on record, for agencies that have any."""
+    complaints_token: str = ""
+    """The ``COMPLAINTS_KEY`` token the counts were loaded at."""
 
     def holding(self, key: str, spaced: bool = False) -> list[int]:
         """Give the positions of the keys that contain ``key`` (with spaces, or without)."""
@@ -128,55 +148,104 @@ _lock = threading.Lock()
 
 def register_changed(redis: Redis) -> None:
     """Tell every process the register changed (call after the change is committed)."""
+    _bump(redis, VERSION_KEY)
+
+
+def complaints_changed(redis: Redis) -> None:
+    """Tell every process an agency's complaints changed (call after the commit)."""
+    _bump(redis, COMPLAINTS_KEY)
+
+
+def _bump(redis: Redis, key: str) -> None:
     try:
-        redis.set(VERSION_KEY, uuid.uuid4().hex)
+        redis.set(key, uuid.uuid4().hex)
     except RedisError as exc:  # searches fall back to the SQL token
-        log.warning("could not bump the register version (%s)", type(exc).__name__)
+        log.warning("could not bump %s (%s)", key, type(exc).__name__)
 
 
-def current_index(db: Database, redis: Redis | None) -> Index:
-    """Give this process's index of the register, rebuilt if the register changed."""
-    token = _token(db, redis)
+def current_index(db: Database, redis: Redis | None,
+                  known: Mapping[str, bytes | None] | None = None) -> Index:
+    """Give this process's index of the register, rebuilt if the register changed.
+
+    ``known`` may hold both tokens as just read from Redis (with a USSD session);
+    otherwise they are read here.
+    """
+    version, complaints = (known or {}).get(VERSION_KEY), (known or {}).get(COMPLAINTS_KEY)
+    if version is not None and complaints is not None:
+        token, complaints_token = version.decode(), complaints.decode()
+    else:
+        token, complaints_token = _tokens(db, redis)
     index = _indexes.get(db)
-    if index is not None and index.token == token:
+    if index is not None and index.token == token \
+            and index.complaints_token == complaints_token:
         return index
     with _lock:
         index = _indexes.get(db)
         if index is None or index.token != token:
             with db.Session() as session:
-                index = build(session, token)
-            _indexes[db] = index
+                index = build(session, token, complaints_token)
+        elif index.complaints_token != complaints_token:
+            with db.Session() as session:
+                index = replace(index, complaints=_complaints(session),
+                                complaints_token=complaints_token)
+        _indexes[db] = index
     return index
 
 
-def _token(db: Database, redis: Redis | None) -> str:
+def latest_index(db: Database, redis: Redis | None) -> Index:
+    """Give the index this process last checked, without asking Redis again.
+
+    For the rest of a hop whose search already called ``current_index``.
+    """
+    index = _indexes.get(db)
+    return index if index is not None else current_index(db, redis)
+
+
+def _tokens(db: Database, redis: Redis | None) -> tuple[str, str]:
+    """Give the register's and the complaints' tokens: Redis, else derived from SQL."""
+    values: list[bytes | None] = [None, None]
     if redis is not None:
         try:
-            value = redis.get(VERSION_KEY)
-            if value is not None:
-                return value.decode()
+            values = redis.mget(VERSION_KEY, COMPLAINTS_KEY)
         except RedisError as exc:
             log.warning("register version unreadable (%s); using SQL", type(exc).__name__)
             redis = None
+    if values[0] is not None and values[1] is not None:
+        return values[0].decode(), values[1].decode()
     with db.Session() as session:
-        newest_import, newest_change, count = session.execute(
+        newest_import, newest_change, count, newest_complaint = session.execute(
             select(select(func.max(RegisterImport.id)).scalar_subquery(),
                    select(func.max(LicenceChange.id)).scalar_subquery(),
-                   select(func.count(Licence.id)).scalar_subquery())
+                   select(func.count(Licence.id)).scalar_subquery(),
+                   select(func.max(AgencyComplaint.id)).scalar_subquery())
         ).one()
-    token = f"sql:{newest_import}:{newest_change}:{count}"
-    if redis is not None:
-        try:
-            redis.set(VERSION_KEY, token, nx=True)
-        except RedisError:
-            pass
-    return token
+    derived = (f"sql:{newest_import}:{newest_change}:{count}", f"sql:{newest_complaint}")
+    tokens = []
+    for key, value, fallback in zip((VERSION_KEY, COMPLAINTS_KEY), values, derived,
+                                    strict=True):
+        if value is not None:
+            tokens.append(value.decode())
+            continue
+        tokens.append(fallback)
+        if redis is not None:
+            try:
+                redis.set(key, fallback, nx=True)
+            except RedisError:
+                pass
+    return tokens[0], tokens[1]
 
 
-def build(session: Session, token: str = "") -> Index:
-    """Load the register into an index (one query, plus the newest import's time)."""
+def _complaints(session: Session) -> dict[int, int]:
+    """Give complaints on record per agency, for the agencies that have any."""
+    return dict(session.execute(select(Agency.id, Agency.complaints_count)
+                                .where(Agency.complaints_count > 0)).all())
+
+
+def build(session: Session, token: str = "", complaints_token: str = "") -> Index:
+    """Load the register into an index (one query, plus the import's time and complaints)."""
     rows = session.execute(
-        select(Agency.id, Agency.name, Licence.licence_no, Licence.status, Licence.expires_on)
+        select(Agency.id, Agency.name, Licence.licence_no, Licence.status, Licence.expires_on,
+               Licence.register_status)
         .join(Licence, Licence.agency_id == Agency.id)
         .order_by(Agency.id)
     ).all()
@@ -205,6 +274,10 @@ def build(session: Session, token: str = "") -> Index:
         starts=_starts(keys),
         joined_spaced="".join(k + "\n" for k in spaced),
         starts_spaced=_starts(spaced),
+        register_statuses=tuple(r.register_status for r in rows),
+        positions={r.id: i for i, r in enumerate(rows)},
+        complaints=_complaints(session),
+        complaints_token=complaints_token,
     )
 
 

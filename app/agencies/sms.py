@@ -33,7 +33,7 @@ def agency(ctx: KeywordContext) -> None:
         return
     if not matches:
         updated = index.updated_at.astimezone(KENYA).date() if index.updated_at else None
-        rule = checks.next_rule(ctx.svc.redis, ctx.svc.cipher, ctx.phone)
+        rule = checks.next_rule(ctx.svc, ctx.phone)
         _send(ctx, checks.sms_not_found(ctx.lang, query, updated, rule), "agency_check")
         return
     result, rule = checks.check(ctx.svc, ctx.session, matches[0].agency_id, ctx.phone, "sms")

@@ -22,7 +22,7 @@ from app.keywords import KeywordContext, keyword
 from app.listings import card, codes
 from app.listings.service import agency_licence, licence_status, today
 from app.models import Agency, AgencyCheck, Contact, Employer, JobListing
-from app.ports import port
+from app.ports import Known, port
 from menus.engine import Event
 
 SMS_KEYS = ("sms.job_ok", "sms.job_warn")
@@ -63,7 +63,7 @@ def record_check(session: Session, agency_id: int, phone: str, channel: str) -> 
 class ListingsPort:
     """Lookups the job-check journey needs."""
 
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: Services, known: Known) -> None:
         self.svc = svc
 
     def check(self, code: str) -> dict[str, Any] | None:

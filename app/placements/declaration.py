@@ -32,7 +32,7 @@ from app.models import Agency, Person, Placement, SafeguardingFlag
 from app.models.departure import DepartureDeclaration
 from app.models.placement import PLACEMENT_STATES
 from app.placements.service import TransitionError, allowed, open_placement, transition
-from app.ports import port
+from app.ports import Known, port
 from menus.departure import red_flags
 from menus.engine import Event
 
@@ -86,7 +86,7 @@ def listing_facts(session: Session, code: str | None) -> dict[str, Any] | None:
 class DeparturePort:
     """Lookups the departure declaration shows inline."""
 
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: Services, known: Known) -> None:
         self.svc = svc
 
     def agency(self, agency_id: int) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 
 import pytest
@@ -89,3 +90,9 @@ def test_an_answer_applies_expiry_on_the_day_asked(svc):
         assert later.status == "expired" and later.register_status == "valid"
         assert checks.answer(session, 999_999) is None
         assert session.scalar(select(Agency.complaints_count)) == 0
+
+
+def test_an_answer_as_session_data_has_every_field():
+    data = answer("valid").as_data()
+    assert set(data) == {f.name for f in fields(checks.Answer)}
+    assert (data["expires_on"], data["register_updated"]) == ("2026-12-31", "2026-11-24")

@@ -90,6 +90,22 @@ def test_a_change_learned_from_an_import_is_warned_by_the_watch_once(svc, runner
     assert len(at_api.sent) == 2
 
 
+def test_a_check_still_waiting_in_redis_is_warned_too(svc, phone, work, at_api):
+    add(svc, SAVANNA, GULF)
+    p = phone("+254700123456")
+    p.dial()
+    p.send("1")  # English
+    assert p.send("3").startswith("CON Check an agency")
+    assert p.send("savanna").startswith("CON Savanna Recruitment Agency\nVALID")
+    assert count(svc, AgencyCheck) == 0  # not drained yet: the watch must drain it
+    assert licence_watch(as_of=days(10))["warnings"] == 1
+    [warning] = warnings(svc)
+    assert warning.to_phone == "+254700123456"
+    assert warning.body.startswith("Kazi Salama WARNING: the licence of Savanna Recruitment")
+    work()
+    assert [number for number, _body, _id in at_api.sent] == ["+254700123456"]
+
+
 def test_people_who_checked_after_the_change_are_not_warned(svc, register):
     licence_watch()
     add(svc, SAVANNA, row(*GULF[:2], "revoked", GULF[3]))
