@@ -13,7 +13,7 @@ What it does, for ``--small`` people and then ``--people`` people (memory must s
    ``--workers`` real RQ workers (``AppWorker``, the class ``kazi worker`` runs,
    forking a horse per job) listen on ``bulk``.
 3. ``send_due`` runs in its own process, at noon in Riyadh: it streams the
-   placements by keyset pages of 2,000, writes check-ins, messages and dialogues,
+   placements by keyset pages of 5,000, writes check-ins, messages and dialogues,
    and defers ``send_batch`` jobs of 500 recipients with one body (rate-limited by
    RQ). The workers drain ``bulk`` while it writes. The clock starts when
    ``send_due`` is called and stops when the last recipient reaches the AT server.

@@ -18,8 +18,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rq import Retry
-from sqlalchemy import bindparam, update
+from sqlalchemy import update
 
+from app.checkins.bulk import unindexed, update_many
 from app.db import utcnow
 from app.extensions import Services
 from app.models.message import FAILED, PENDING, SENDING, SENT, Message
@@ -108,7 +109,7 @@ def _claim(svc: Services, ids: Sequence[int]) -> list[_Claimed]:
     """Move pending rows to sending in one committed UPDATE and give what was claimed."""
     stmt = (
         update(_table)
-        .where(_table.c.id.in_(ids), _table.c.status == PENDING)
+        .where(_table.c.id.in_(ids), unindexed(_table.c.status) == PENDING)
         .values(status=SENDING, attempts=_table.c.attempts + 1, updated_at=utcnow())
         .returning(_table.c.id, _table.c.to_phone, _table.c.body, _table.c.queue,
                    _table.c.attempts)
@@ -148,14 +149,10 @@ def _record(svc: Services, rows: Sequence[_Claimed], results: Iterable[SendResul
     for row, result in zip(rows, results, strict=True):
         outcome, values = _outcome(row, result, now, max_attempts)
         outcomes.append(outcome)
-        params.append({"b_id": row.id, **{f"b_{k}": v for k, v in values.items()}})
-    stmt = (
-        update(_table)
-        .where(_table.c.id == bindparam("b_id"), _table.c.status == SENDING)
-        .values({name: bindparam(f"b_{name}") for name in _OUTCOME_COLUMNS})
-    )
+        params.append({"id": row.id, **values, "updated_at": now})
+    # One statement for the whole request, not one UPDATE per message.
     with svc.db.session() as session:
-        session.execute(stmt, params)
+        update_many(session, _table, params, key="id", only_if=("status", SENDING))
     for row, outcome in zip(rows, outcomes, strict=True):
         log.info("sms %d %s (attempt %d)", row.id, _VERB[outcome], row.attempts)
     return outcomes

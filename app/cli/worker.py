@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import multiprocessing
+import pkgutil
 import signal
 from collections.abc import Sequence
 from multiprocessing.process import BaseProcess
@@ -35,6 +37,8 @@ class AppWorker(Worker):
                  **kwargs) -> None:
         super().__init__(queues, **kwargs)
         self.app = app
+        preload_jobs()
+        warm_database(app)
         self.cron_url = cron_url
         self.cron: BaseProcess | None = None
         self._early_signal: int | None = None
@@ -102,6 +106,38 @@ class AppWorker(Worker):
             self.log.warning("cron scheduler did not stop; killing it")
             cron.kill()
         cron.join()
+
+
+def preload_jobs() -> None:
+    """Import every job module once in the worker, before it forks a horse per job.
+
+    RQ imports a job's function in the horse, so a module the worker never imported
+    was imported again (and, without bytecode on disk, compiled again) by every horse:
+    about 7 ms of the 95 ms a campaign's ``send_batch`` horse took.
+    """
+    import workers
+
+    for module in pkgutil.iter_modules(workers.__path__, "workers."):
+        if module.name != "workers.schedule":  # the cron child's entry point, not a job
+            importlib.import_module(module.name)
+
+
+def warm_database(app: Flask) -> None:
+    """Connect once before forking, so horses inherit a dialect that knows the server.
+
+    SQLAlchemy asks a new engine's first connection about the server (version,
+    encoding, schema); a worker that never connected left that to each horse, one
+    extra round trip or five per job. The connection is closed again: every horse
+    opens its own.
+    """
+    engine = app.extensions["kazi"].db.engine
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:  # noqa: BLE001 - a worker must start while the database is down
+        log.warning("worker: database not reachable at start (%s)", type(exc).__name__)
+    finally:
+        engine.dispose()
 
 
 @click.command("worker")

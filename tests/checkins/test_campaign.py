@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from rq.job import Job
 from rq.rate_limit import RateLimitRegistry
+from sqlalchemy import select
 
 from app.checkins import campaign
 from app.checkins.campaign import RATE_LIMIT_KEY, send_due
@@ -211,3 +212,70 @@ def test_an_emptied_redis_loses_no_check_in_and_sends_none_twice(svc, at_api, wo
 
     assert len(at_api.sent) == 7 and len(at_api.requests) == 3
     assert reconcile(now=later)["messages"] == 0
+
+
+def test_every_path_counts_months_and_writes_rows_as_due_py_does(svc, at_api) -> None:
+    """PostgreSQL writes a page on the server, SQLite in Python: same rows, same counts."""
+    from app.checkins.due import current_sequence, due_at
+    from app.checkins.replies import dialogue_ref
+    from app.db import aware
+
+    svc.config["SMS_BATCH_SIZE"] = 2
+    arrivals = {
+        "+966512345601": datetime(2026, 1, 24, 9, 0, tzinfo=UTC),  # first on 31 Jan
+        "+966512345602": datetime(2024, 1, 22, 13, 0, tzinfo=UTC),  # through 29 Feb 2024
+        "+966512345603": AS_OF - timedelta(days=7),  # due this very moment
+        "+966512345604": datetime(2026, 10, 17, 9, 0, 0, 1, tzinfo=UTC),  # a month on + 1 µs
+        "+966512345605": datetime(2026, 4, 23, 9, 0, tzinfo=UTC),  # 30 Apr, 30 Oct, 30 Nov
+        "+966512345606": datetime(2025, 8, 24, 23, 30, tzinfo=UTC),  # 31 Aug, late evening
+    }
+    placement_of = {phone: abroad(svc, phone, arrived_at=arrived, lang=lang)
+                    for (phone, arrived), lang in zip(arrivals.items(),
+                                                      ("sw", None, "sw", "xx", None, None),
+                                                      strict=True)}
+    shared = abroad(svc, "+966512345601", arrived_at=arrivals["+966512345601"])  # busy number
+    done = abroad(svc, "+966512345607", arrived_at=datetime(2026, 9, 1, 8, 0, tzinfo=UTC))
+    with svc.db.session() as session:  # its current check-in went out, dated long ago
+        session.add(CheckIn(placement_id=done, phone="+966512345607", status="sent",
+                            sequence=current_sequence(datetime(2026, 9, 1, 8, 0, tzinfo=UTC),
+                                                      AS_OF),
+                            due_at=AS_OF - timedelta(days=40)))
+
+    counts = send_due(svc, AS_OF)
+
+    assert {k: counts[k] for k in ("checked", "created", "not_due", "already_sent",
+                                   "busy_number", "batches")} == {
+        "checked": 8, "created": 6, "not_due": 0, "already_sent": 1, "busy_number": 1,
+        "batches": 3}  # two in Kiswahili, four in English: batches of two
+    assert checkins(svc, shared) == []
+    sent = {c.placement_id: c for c in checkins(svc) if c.placement_id != done}
+    with svc.db.Session() as session:
+        by_id = {m.id: m for m in session.scalars(select(Message))}
+        dialogue = {d.phone: d for d in session.scalars(select(SmsDialogue))}
+    batches: dict[int, list[Message]] = {}
+    for phone, placement in placement_of.items():
+        checkin = sent[placement]
+        sequence = current_sequence(arrivals[phone], AS_OF)
+        assert (checkin.sequence, aware(checkin.due_at)) == (
+            sequence, due_at(arrivals[phone], sequence)), phone
+        assert (checkin.phone, checkin.status, aware(checkin.sent_at)) == (phone, "sent", AS_OF)
+        message = by_id[checkin.message_id]
+        assert (message.to_phone, message.kind, message.queue, message.status,
+                message.attempts, message.dedupe_key) == (
+            phone, "checkin", "bulk", "pending", 0, f"checkin:{placement}:{sequence}")
+        lang = "sw" if phone in ("+966512345601", "+966512345603") else "en"
+        assert message.body.startswith(translate(lang, "checkin.ask")), phone
+        assert dialogue[phone].ref == dialogue_ref(checkin.id)
+        assert aware(dialogue[phone].expires_at) == AS_OF + campaign.REPLY_WINDOW
+        batches.setdefault(checkin.batch, []).append(message)
+    # A batch is named by its first message and holds one body.
+    assert sorted(len(b) for b in batches.values()) == [2, 2, 2]
+    assert all(batch == min(m.id for m in b) and len({m.body for m in b}) == 1
+               for batch, b in batches.items())
+    # The send jobs are the batches, languages in order, ids ascending.
+    jobs = [Job.fetch(job_id, connection=svc.redis)
+            for job_id in [*svc.queues["bulk"].job_ids,
+                           *RateLimitRegistry(RATE_LIMIT_KEY, svc.redis)
+                           .get_rate_limited_job_ids()]]
+    assert sorted(tuple(job.args[0]) for job in jobs) == sorted(
+        tuple(sorted(m.id for m in b)) for b in batches.values())
