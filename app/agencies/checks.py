@@ -147,7 +147,7 @@ def indexed_answer(index: Index, agency_id: int, today: date | None = None) -> A
     return Answer(agency_id, index.names[i], index.licences[i],
                   effective_status(index.statuses[i], expires_on, today or kenya_today()),
                   index.register_statuses[i], expires_on,
-                  index.updated_at.astimezone(KENYA).date() if index.updated_at else None,
+                  index.updated_on,
                   index.complaints.get(agency_id, 0))
 
 

@@ -6,7 +6,6 @@ import hashlib
 from typing import Any
 
 from app.agencies import checks
-from app.agencies.register import KENYA
 from app.agencies.search import TOKEN_KEYS, current_index, search
 from app.events import Hop, handles
 from app.extensions import Services
@@ -31,8 +30,7 @@ class AgenciesPort:
         """Give the ranked matches (id, name, licence number, status) and the register date."""
         index = current_index(self.svc.db, self.svc.redis, self.known)
         matches = search(index, query)
-        updated = index.updated_at.astimezone(KENYA).date().isoformat() if index.updated_at \
-            else None
+        updated = index.updated_on.isoformat() if index.updated_on else None
         return {"matches": [[m.agency_id, m.name, m.licence_no, m.status] for m in matches],
                 "updated": updated}
 

@@ -11,7 +11,6 @@ import re
 from sqlalchemy import select
 
 from app.agencies import checks
-from app.agencies.register import KENYA
 from app.agencies.search import current_index, search
 from app.keywords import KeywordContext, active_person, keyword
 from app.models import Contact
@@ -32,7 +31,7 @@ def agency(ctx: KeywordContext) -> None:
         _send(ctx, checks.sms_several(ctx.lang, matches, len(matches)), "agency_list")
         return
     if not matches:
-        updated = index.updated_at.astimezone(KENYA).date() if index.updated_at else None
+        updated = index.updated_on
         rule = checks.next_rule(ctx.svc, ctx.phone)
         _send(ctx, checks.sms_not_found(ctx.lang, query, updated, rule), "agency_check")
         return
