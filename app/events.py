@@ -67,9 +67,16 @@ def handles(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+_loaded: list[bool] = []
+
+
 def _load() -> None:
+    """Import every handler module once per process (after that, a list check)."""
+    if _loaded:
+        return
     for module in HANDLER_MODULES:
         importlib.import_module(module)
+    _loaded.append(True)
 
 
 def apply(hop: Hop, events: tuple[Event, ...]) -> None:

@@ -57,7 +57,7 @@ def translate(lang: str, key: str, /, **values: Any) -> str:
         text = catalog(LANGUAGES[0]).get(key, key)
     if "{" not in text:
         return text
-    return _FORMATTER.vformat(text, (), _Blank(values))
+    return text.format_map(_Blank(values))  # str.format in C; _Blank blanks a missing key
 
 
 def placeholders(text: str) -> set[str]:

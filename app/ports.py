@@ -57,9 +57,16 @@ def riding_keys(svc: Services, phone: str) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
+_loaded: list[bool] = []
+
+
 def _load() -> None:
+    """Import every port module once per process (after that, a list check)."""
+    if _loaded:
+        return
     for module in PORT_MODULES:
         importlib.import_module(module)
+    _loaded.append(True)
 
 
 class Ports:
