@@ -45,6 +45,7 @@ from rapidfuzz import fuzz, process
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.agencies.names import (
@@ -193,6 +194,19 @@ def current_index(db: Database, redis: Redis | None,
                                 complaints_token=complaints_token)
         _indexes[db] = index
     return index
+
+
+def warm(db: Database, redis: Redis | None) -> None:
+    """Build this process's index now, so the first check is not the one that waits.
+
+    The gateway (``wsgi.py``) calls it as each worker starts. A database or Redis
+    that is not there yet is no reason not to start: the first check builds it.
+    """
+    try:
+        current_index(db, redis)
+    except (SQLAlchemyError, RedisError) as exc:
+        log.warning("register index not built at start (%s); the first check will build it",
+                    type(exc).__name__)
 
 
 def latest_index(db: Database, redis: Redis | None) -> Index:

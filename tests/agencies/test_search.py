@@ -133,3 +133,19 @@ def test_build_gives_the_register_date(svc):
     add(svc, row())
     with svc.db.Session() as session:
         assert build(session).updated_at is not None
+
+
+def test_a_gateway_worker_builds_the_index_as_it_starts(svc, caplog):
+    from app.agencies import search as search_module
+    from app.db import Database
+
+    add(svc, row("NEA/PEA/2024/0001", "Savanna Recruitment Agency Ltd"))
+    search_module.warm(svc.db, svc.redis)
+    built = search_module._indexes[svc.db]
+    assert built.names == ("Savanna Recruitment Agency Ltd",)
+    assert current_index(svc.db, svc.redis) is built  # the first check finds it ready
+    # No database yet: the worker still starts, and says so.
+    nowhere = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    search_module.warm(nowhere, None)
+    assert "register index not built at start" in caplog.text
+    nowhere.dispose()
