@@ -15,6 +15,7 @@ from flask import Blueprint, Response, current_app
 from redis.exceptions import RedisError
 from sqlalchemy import and_, literal, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.callbacks import form, require_token
 from app.crypto import StateCipher
@@ -61,7 +62,10 @@ def store(svc: Services) -> SessionStore:
 @bp.post("/ussd")
 def ussd() -> Response:
     require_token()
-    fields = form()
+    try:
+        fields = form()
+    except RequestEntityTooLarge:
+        return _reply(BAD_REQUEST, end=True, status=413)
     session_id = fields.get("sessionId", "").strip()
     phone = try_normalise(fields.get("phoneNumber", ""))
     text = fields.get("text", "")

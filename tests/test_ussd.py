@@ -476,3 +476,22 @@ def test_a_star_in_a_list_answer_is_read_as_a_separator(phone, svc):
     play(p, SCREENS_BEFORE["destinations"][:-1] + ["3"])
     assert play(p, ["1*2"]).startswith("CON Confirm:")  # "1*2" means countries 1 and 2
     assert "(SA,AE)" in p.screen
+
+
+def test_callback_fields_are_read_like_a_form_and_a_huge_body_is_refused(client):
+    from urllib.parse import urlencode
+
+    body = urlencode([("sessionId", "ATUid_form"), ("phoneNumber", "+254712345678"),
+                      ("serviceCode", "*384*55#"), ("text", ""), ("text", "ignored"),
+                      ("networkCode", "63902")])
+    reply = client.post("/ussd", data=body,
+                        content_type="application/x-www-form-urlencoded; charset=utf-8")
+    assert reply.status_code == 200 and reply.get_data(as_text=True).startswith("CON ")
+    multipart = client.post("/ussd", data={"sessionId": "ATUid_form2",
+                                           "phoneNumber": "+254712345678", "text": ""},
+                            content_type="multipart/form-data")
+    assert multipart.status_code == 200 and multipart.get_data(as_text=True).startswith("CON ")
+    huge = client.post("/ussd", data=body + "&pad=" + "x" * 70_000,
+                       content_type="application/x-www-form-urlencoded")
+    assert huge.status_code == 413
+    assert huge.get_data(as_text=True).startswith("END Sorry, we could not read that request")

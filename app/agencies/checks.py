@@ -9,7 +9,7 @@ that was found is recorded (``AgencyCheck``): that is who gets warned if it chan
 
 A USSD check is answered from the search's in-memory index (``app.agencies.search``:
 status, expiry, register date and complaints) and touches no SQL. The number's rule
-count is read along with the session; the record (sealed) and the rotation's
+count is read along with the session; the record (sealed with AES-GCM) and the rotation's
 increment are written by the script that saves the session, so a check hop costs
 the two Redis round trips of any hop. ``drain_checks`` stores the records in SQL:
 the reconciler every minute, and the licence watch and the police-alert cascade
@@ -19,6 +19,7 @@ SQL directly: its transaction is open anyway.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -37,7 +38,7 @@ from sqlalchemy.orm import Session
 from app.agencies.names import display_name, gsm_text
 from app.agencies.register import KENYA, effective_status, kenya_today, last_update
 from app.agencies.search import Index, complaints_changed, latest_index
-from app.crypto import PiiCipher
+from app.crypto import SpoolCipher
 from app.db import after_commit, aware, utcnow
 from app.i18n import translate
 from app.models import Agency, AgencyCheck, AgencyComplaint, Licence
@@ -55,7 +56,7 @@ RULE_TTL = 90 * 86400
 """Seconds a phone's rotation is remembered after its last answer."""
 
 CHECKS_KEY = "kazi:agencies:checks"
-"""Redis list of USSD checks not yet in SQL, each Fernet-sealed JSON."""
+"""Redis list of USSD checks not yet in SQL, each sealed JSON (``SpoolCipher``)."""
 
 TAKING_KEY = "kazi:agencies:checks:taking"
 """The batch a drain has taken off ``CHECKS_KEY`` and not yet committed."""
@@ -203,10 +204,21 @@ def next_rule_on_save(svc: Any, phone: str, known: Mapping[str, bytes | None],
     return int(known.get(key) or 0) % len(RULES)
 
 
-def seal_check(cipher: PiiCipher, agency_id: int, phone: str, channel: str) -> bytes:
+def spool_cipher(svc: Any) -> SpoolCipher:
+    """Give the cipher of the checks list (AES-GCM, any ``PII_KEYS`` key opens)."""
+    return _spool_cipher(tuple(svc.config["PII_KEYS"]))
+
+
+@functools.lru_cache(maxsize=4)
+def _spool_cipher(keys: tuple[str, ...]) -> SpoolCipher:
+    return SpoolCipher(keys)
+
+
+def seal_check(svc: Any, agency_id: int, phone: str, channel: str) -> bytes:
     """Seal a check for the Redis list: the number is personal data."""
-    return cipher.encrypt(json.dumps({"a": agency_id, "p": phone, "c": channel[:10],
-                                      "t": time.time()}, separators=(",", ":")))
+    return spool_cipher(svc).seal(json.dumps(
+        {"a": agency_id, "p": phone, "c": channel[:10], "t": time.time()},
+        separators=(",", ":")).encode())
 
 
 def check(svc: Any, session: Session, agency_id: int, phone: str, channel: str,
@@ -231,7 +243,7 @@ def check_on_save(svc: Any, session: Session, agency_id: int, phone: str, channe
     if result is None:  # an agency newer than this process's index
         result = answer(session, agency_id, today)
     if result is not None:
-        writes.append(("rpush", CHECKS_KEY, seal_check(svc.cipher, agency_id, phone, channel)))
+        writes.append(("rpush", CHECKS_KEY, seal_check(svc, agency_id, phone, channel)))
     return result, next_rule_on_save(svc, phone, known, writes)
 
 
@@ -253,7 +265,7 @@ def drain_checks(svc: Any, batch: int = DRAIN_BATCH) -> int:
             rows = []
             for raw in items:
                 try:
-                    item = json.loads(svc.cipher.decrypt(raw))
+                    item = json.loads(spool_cipher(svc).open(raw))
                 except ValueError:  # sealed with a key since retired: nothing to do
                     log.error("a spooled agency check is unreadable; dropped")
                     continue

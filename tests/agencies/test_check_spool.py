@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import pytest
 from redis import Redis
 from sqlalchemy import select
 
@@ -83,9 +84,9 @@ def test_a_batch_a_killed_drain_took_is_stored_by_the_next(svc):
     add(svc, SAVANNA)
     agency_id = agency_named(svc, "Savanna Recruitment Agency Ltd").id
     # A drain moved this batch to "taking" and died before its commit.
-    svc.redis.rpush(TAKING_KEY, seal_check(svc.cipher, agency_id, A, "ussd"))
-    svc.redis.rpush(CHECKS_KEY, seal_check(svc.cipher, agency_id, B, "ussd"),
-                    seal_check(svc.cipher, 424_242, B, "ussd"),  # an agency that is gone
+    svc.redis.rpush(TAKING_KEY, seal_check(svc, agency_id, A, "ussd"))
+    svc.redis.rpush(CHECKS_KEY, seal_check(svc, agency_id, B, "ussd"),
+                    seal_check(svc, 424_242, B, "ussd"),  # an agency that is gone
                     b"not a sealed check")
     assert drain_checks(svc, batch=2) == 2
     with svc.db.Session() as session:
@@ -98,10 +99,10 @@ def test_a_batch_a_killed_drain_took_is_stored_by_the_next(svc):
 def test_a_check_keeps_the_moment_it_was_made(svc):
     add(svc, SAVANNA)
     agency_id = agency_named(svc, "Savanna Recruitment Agency Ltd").id
-    sealed = seal_check(svc.cipher, agency_id, A, "ussd")
-    item = json.loads(svc.cipher.decrypt(sealed))
+    sealed = seal_check(svc, agency_id, A, "ussd")
+    item = json.loads(checks.spool_cipher(svc).open(sealed))
     item["t"] -= 86400 * 10  # made ten days ago, stored now
-    svc.redis.rpush(CHECKS_KEY, svc.cipher.encrypt(json.dumps(item)))
+    svc.redis.rpush(CHECKS_KEY, checks.spool_cipher(svc).seal(json.dumps(item).encode()))
     drain_checks(svc)
     with svc.db.Session() as session:
         checked_at = session.scalar(select(AgencyCheck.checked_at))
@@ -111,7 +112,7 @@ def test_a_check_keeps_the_moment_it_was_made(svc):
 def test_only_one_drain_runs_at_a_time(svc):
     add(svc, SAVANNA)
     agency_id = agency_named(svc, "Savanna Recruitment Agency Ltd").id
-    svc.redis.rpush(CHECKS_KEY, seal_check(svc.cipher, agency_id, A, "ussd"))
+    svc.redis.rpush(CHECKS_KEY, seal_check(svc, agency_id, A, "ussd"))
     svc.redis.set(checks.DRAIN_LOCK, "another drain")
     assert drain_checks(svc) == 0 and svc.redis.llen(CHECKS_KEY) == 1
     svc.redis.delete(checks.DRAIN_LOCK)
@@ -128,3 +129,18 @@ def test_the_reconciler_stores_waiting_checks_every_minute(svc, phone):
     assert count(svc, AgencyCheck) == 0
     assert reconcile()["agency_checks"] == 1
     assert count(svc, AgencyCheck) == 1
+
+
+def test_a_check_sealed_before_a_key_rotation_is_stored_after_it(svc):
+    from app.crypto import SpoolCipher, new_key
+
+    add(svc, SAVANNA)
+    agency_id = agency_named(svc, "Savanna Recruitment Agency Ltd").id
+    sealed = seal_check(svc, agency_id, A, "ussd")
+    assert A.encode() not in sealed
+    old = list(svc.config["PII_KEYS"])
+    rotated = SpoolCipher([new_key(), *old])  # a new first key; the old one still opens
+    assert json.loads(rotated.open(sealed))["p"] == A
+    gone = SpoolCipher([new_key()])
+    with pytest.raises(ValueError):
+        gone.open(sealed)
