@@ -48,46 +48,43 @@ class StateCipher:
     with the old key simply fail to open and start afresh, which a USSD session can.
     """
 
+    LABEL = b"kazi-session:"
+    """What the AES key is derived from, with a ``PII_KEYS`` key."""
+
     def __init__(self, keys: Sequence[str]) -> None:
-        self._aead = AESGCM(hashlib.sha256(b"kazi-session:" + keys[0].strip().encode()).digest())
+        self._aeads = [self._aead(keys[0])]
+
+    @classmethod
+    def _aead(cls, key: str) -> AESGCM:
+        return AESGCM(hashlib.sha256(cls.LABEL + key.strip().encode()).digest())
 
     def seal(self, data: bytes) -> bytes:
         """Encrypt ``data`` with a fresh random nonce, kept in front of the ciphertext."""
         nonce = os.urandom(12)
-        return nonce + self._aead.encrypt(nonce, data, None)
-
-    def open(self, token: bytes) -> bytes:
-        """Decrypt a sealed token, or raise ValueError."""
-        try:
-            return self._aead.decrypt(token[:12], token[12:], None)
-        except (InvalidTag, ValueError):
-            raise ValueError("cannot open: unknown key or corrupt data") from None
-
-
-class SpoolCipher:
-    """AES-GCM for records that wait in Redis for minutes, across a key rotation.
-
-    Like ``StateCipher`` (a fraction of Fernet's CPU, for a USSD hop) but sealed with
-    the first ``PII_KEYS`` key and opened with any of them, so a record sealed just
-    before a rotation still opens after it.
-    """
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        self._aeads = [AESGCM(hashlib.sha256(b"kazi-spool:" + key.strip().encode()).digest())
-                       for key in keys if key.strip()]
-
-    def seal(self, data: bytes) -> bytes:
-        nonce = os.urandom(12)
         return nonce + self._aeads[0].encrypt(nonce, data, None)
 
     def open(self, token: bytes) -> bytes:
-        """Decrypt with whichever key sealed it, or raise ValueError."""
+        """Decrypt a sealed token with whichever of the keys sealed it, or raise ValueError."""
         for aead in self._aeads:
             try:
                 return aead.decrypt(token[:12], token[12:], None)
             except (InvalidTag, ValueError):
                 continue
         raise ValueError("cannot open: unknown key or corrupt data")
+
+
+class SpoolCipher(StateCipher):
+    """AES-GCM for records that wait in Redis for minutes, across a key rotation.
+
+    A ``StateCipher`` (a fraction of Fernet's CPU, for a USSD hop) that seals with the
+    first ``PII_KEYS`` key and opens with any of them, so a record sealed just before
+    a rotation still opens after it.
+    """
+
+    LABEL = b"kazi-spool:"
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        self._aeads = [self._aead(key) for key in keys if key.strip()]
 
 
 def new_key() -> str:

@@ -6,13 +6,13 @@ Feature modules register handlers with ``@handles("EventName")``; the USSD gatew
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from app import import_modules
 from app.extensions import Services
 from app.sessions import Write
 from menus.engine import Event
@@ -67,16 +67,8 @@ def handles(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-_loaded: list[bool] = []
-
-
 def _load() -> None:
-    """Import every handler module once per process (after that, a list check)."""
-    if _loaded:
-        return
-    for module in HANDLER_MODULES:
-        importlib.import_module(module)
-    _loaded.append(True)
+    import_modules(HANDLER_MODULES)
 
 
 def apply(hop: Hop, events: tuple[Event, ...]) -> None:

@@ -14,10 +14,10 @@ itself.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from app import import_modules
 from app.extensions import Services
 
 PORT_MODULES = (
@@ -57,16 +57,8 @@ def riding_keys(svc: Services, phone: str) -> list[str]:
     return list(dict.fromkeys(keys))
 
 
-_loaded: list[bool] = []
-
-
 def _load() -> None:
-    """Import every port module once per process (after that, a list check)."""
-    if _loaded:
-        return
-    for module in PORT_MODULES:
-        importlib.import_module(module)
-    _loaded.append(True)
+    import_modules(PORT_MODULES)
 
 
 class Ports:

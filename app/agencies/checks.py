@@ -23,14 +23,13 @@ import functools
 import json
 import logging
 import time
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from redis import Redis
-from redis.exceptions import RedisError
+from redis.exceptions import LockError, RedisError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -77,11 +76,6 @@ end
 return items
 """
 """Move a batch from the spool to ``taking`` (or give back a batch a dead drain left)."""
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
 
 COMPLAINT_KINDS = ("fee", "passport", "fake_job", "other")
 """What a report against an agency can be about."""
@@ -169,12 +163,10 @@ def answer(session: Session, agency_id: int, today: date | None = None) -> Answe
                   row.expires_on, _kenya_date(row.updated), row.complaints_count or 0)
 
 
-def record_check(session: Session, agency_id: int, phone: str, channel: str,
-                 checked_at: datetime | None = None) -> None:
+def record_check(session: Session, agency_id: int, phone: str, channel: str) -> None:
     """Remember in SQL that this number was told about this agency (to warn it of changes)."""
     session.execute(insert(AgencyCheck).values(agency_id=agency_id, phone=phone,
-                                               channel=channel[:10],
-                                               checked_at=checked_at or utcnow()))
+                                               channel=channel[:10], checked_at=utcnow()))
 
 
 def rule_key(svc: Any, phone: str) -> str:
@@ -256,16 +248,17 @@ def drain_checks(svc: Any, batch: int = DRAIN_BATCH) -> int:
     only repeats a name in the list of people to warn, who are counted once).
     """
     redis = svc.redis
-    token = uuid.uuid4().hex
-    if not redis.set(DRAIN_LOCK, token, nx=True, ex=300):
+    lock = redis.lock(DRAIN_LOCK, timeout=300, blocking=False)
+    if not lock.acquire():
         return 0
+    cipher = spool_cipher(svc)
     stored = 0
     try:
         while items := redis.eval(_TAKE, 2, CHECKS_KEY, TAKING_KEY, batch):
             rows = []
             for raw in items:
                 try:
-                    item = json.loads(spool_cipher(svc).open(raw))
+                    item = json.loads(cipher.open(raw))
                 except ValueError:  # sealed with a key since retired: nothing to do
                     log.error("a spooled agency check is unreadable; dropped")
                     continue
@@ -281,7 +274,10 @@ def drain_checks(svc: Any, batch: int = DRAIN_BATCH) -> int:
             redis.delete(TAKING_KEY)
             stored += len(rows)
     finally:
-        redis.eval(_RELEASE, 1, DRAIN_LOCK, token)
+        try:
+            lock.release()
+        except LockError:  # it lapsed (a drain over 300 s): nothing of ours to free
+            pass
     return stored
 
 

@@ -8,13 +8,14 @@ header, lists joined with ``;``) or as a JSON array of objects.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
+
+from app import import_modules
 
 REPORT_MODULES: tuple[str, ...] = (
     "app.reports.irregular",
@@ -87,8 +88,7 @@ def report(name: str, *, columns: tuple[str, ...]) -> Callable[[Runner], Runner]
 
 def reports() -> dict[str, Report]:
     """Give every registered report by name."""
-    for module in REPORT_MODULES:
-        importlib.import_module(module)
+    import_modules(REPORT_MODULES)
     return dict(sorted(_registry.items()))
 
 
