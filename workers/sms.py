@@ -116,7 +116,9 @@ def _claim(svc: Services, ids: Sequence[int]) -> list[_Claimed]:
     )
     with svc.db.session() as session:
         rows = session.execute(stmt).all()
-    return [_Claimed(r.id, r.to_phone, r.body, r.queue or "default", r.attempts) for r in rows]
+    # RETURNING follows the rows' physical order, which updates reshuffle: send by id.
+    return [_Claimed(r.id, r.to_phone, r.body, r.queue or "default", r.attempts)
+            for r in sorted(rows, key=lambda r: r.id)]
 
 
 def _send(svc: Services, body: str, rows: Sequence[_Claimed], *, enqueue: bool) -> list[SendResult]:
