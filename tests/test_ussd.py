@@ -1,5 +1,6 @@
 """USSD transcripts played through POST /ussd exactly as Africa's Talking posts them."""
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -434,6 +435,40 @@ def test_callback_token_is_enforced(config, at_api):
     assert ok.status_code == 200 and ok.get_data(as_text=True).startswith("CON ")
     assert client.post("/ussd/events", data={"sessionId": "s1"}).status_code == 403
     app.extensions["kazi"].redis.delete(SESSION_KEY.format("s1"))
+
+
+def test_a_dropped_hop_connection_is_remade_by_the_next_hop(phone, app, svc):
+    """Hops share one Redis connection per process; Redis dropping it costs nothing."""
+    control = phone("+254712345670")
+    control.dial()
+    play(control, ENGLISH + START[:1])
+    p = phone()
+    p.dial()
+    p.send("1")
+    hop_client = app.extensions["kazi.sessions"]._client()
+    assert svc.redis.client_kill_filter(_id=hop_client.client_id()) == 1
+    assert p.send("1") == control.screen  # the hop went on as if nothing happened
+    assert "busy" not in p.screen
+    assert app.extensions["kazi.sessions"]._client() is hop_client  # the same client, reconnected
+
+
+def test_a_forked_process_makes_its_own_hop_connection(phone, app):
+    p = phone()
+    p.dial()
+    sessions = app.extensions["kazi.sessions"]
+    parent = sessions._client()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child, reports by exit code
+        try:
+            mine = sessions._client()
+            os._exit(0 if mine is not parent and mine.ping() and sessions._client() is mine
+                     else 1)
+        except BaseException:
+            os._exit(2)
+    _pid, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert sessions._client() is parent
+    assert p.send("1").startswith("CON ")
 
 
 def test_redis_down_gives_a_polite_end(config, at_api):

@@ -31,6 +31,7 @@ name. WRatio would catch a little more but costs 25 times as much (5 ms against
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import itertools
 import logging
@@ -78,6 +79,11 @@ FUZZY_CUTOFF = 84
 
 MIN_KEY = 2
 """Shortest name key searched; one letter would match half the register."""
+
+RECENT = 4096
+"""Searches each index remembers. People check the same agencies over and over (the
+one in the news, the one on the poster, the one a relative named), and a repeated
+search then costs a dict lookup instead of scans of the register."""
 
 _NOISE = tuple(sorted(GENERIC_WORDS | LEGAL_WORDS))
 
@@ -128,6 +134,11 @@ class Index:
     """The ``COMPLAINTS_KEY`` token the counts were loaded at."""
     updated_on: date | None = None
     """``updated_at`` as a date in Kenya: the register date every answer shows."""
+    recent: dict[tuple[str, int], tuple[Match, ...]] = field(
+        default_factory=dict, compare=False, repr=False)
+    """Searches already answered from this index (``RECENT`` at most, oldest dropped
+    first). Shared by the copy ``replace`` makes for new complaint counts, which a
+    search's result does not depend on."""
 
     def holding(self, key: str, spaced: bool = False) -> list[int]:
         """Give the positions of the keys that contain ``key`` (with spaces, or without)."""
@@ -305,7 +316,27 @@ def _starts(keys: list[str]) -> tuple[int, ...]:
 
 
 def search(index: Index, query: str, limit: int = LIMIT) -> list[Match]:
-    """Find agencies by licence number (exact, any spelling) or name (forgiving), best first."""
+    """Find agencies by licence number (exact, any spelling) or name (forgiving), best first.
+
+    A query this index has answered before is answered from ``Index.recent``.
+    """
+    key = (query, limit)
+    found = index.recent.get(key)
+    if found is None:
+        found = tuple(_search(index, query, limit))
+        _remember(index.recent, key, found)
+    return list(found)
+
+
+def _remember(recent: dict, key: tuple[str, int], found: tuple[Match, ...]) -> None:
+    if len(recent) >= RECENT:
+        # Drop the oldest; another thread may just have dropped it.
+        with contextlib.suppress(KeyError, RuntimeError, StopIteration):
+            del recent[next(iter(recent))]
+    recent[key] = found
+
+
+def _search(index: Index, query: str, limit: int) -> list[Match]:
     wanted = licence_query(query)
     if wanted is not None:
         return [index.match(i, 100.0) for i in index.by_licence.get(wanted, ())][:limit]
