@@ -10,7 +10,7 @@ import json
 def test_stock_as_json(runner, data):
     result = runner.invoke(args=["report", "stock", "--to", "2026-06-30", "--format", "json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == [
+    assert json.loads(result.stdout) == [
         {"country": "SA", "country_name": "Saudi Arabia", "migrants": 6},
         {"country": "QA", "country_name": "Qatar", "migrants": 2},
         {"country": "AE", "country_name": "United Arab Emirates", "migrants": 1}]

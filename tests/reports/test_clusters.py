@@ -26,7 +26,7 @@ def declarations(svc, n: int, *, agent_phone=AGENT, agency_query=None, days_ago=
 def clusters(runner, *args: str) -> list[dict]:
     result = runner.invoke(args=["report", "clusters", "--format", "json", *args])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)
+    return json.loads(result.stdout)
 
 
 def test_five_people_naming_one_agent_phone_are_a_cluster(svc, runner):
