@@ -56,10 +56,12 @@ from urllib.parse import urlencode
 from bench.ussd_gateway import (
     RESULTS,
     SERVICE_CODE,
+    SERVICES,
     Gunicorn,
     HttpError,
     RawHttp,
     SetupError,
+    all_process_cpu,
     cpu_seconds,
     flush_redis,
     gateway_env,
@@ -188,7 +190,7 @@ def park(port: int, count: int, concurrency: int, to_query: bool, tag: str) -> l
 
 
 def run(name: str, server: Gunicorn, concurrency: int, warmup: float, duration: float,
-        requests: collections.deque, check, redis_pid: int | None = None) -> dict[str, Any]:
+        requests: collections.deque, check, redis_pids: list[int]) -> dict[str, Any]:
     """Play ``requests`` (session id, phone, text) with ``concurrency`` threads; measure."""
     samples: list[tuple[float, float]] = []
     errors: list[str] = []
@@ -226,7 +228,7 @@ def run(name: str, server: Gunicorn, concurrency: int, warmup: float, duration: 
     t0 = began + warmup
     time.sleep(max(0.0, t0 - time.perf_counter()))
     cpu0 = cpu_seconds(server.pids())
-    redis0 = cpu_seconds([redis_pid]) if redis_pid else 0.0
+    redis0 = cpu_seconds(redis_pids)
     own0 = time.process_time()
     busy0, total0, _irq0 = machine_busy_seconds()
     deadline = t0 + duration
@@ -234,7 +236,7 @@ def run(name: str, server: Gunicorn, concurrency: int, warmup: float, duration: 
         time.sleep(0.05)
     t1 = min(deadline, time.perf_counter())
     cpu1 = cpu_seconds(server.pids())
-    redis1 = cpu_seconds([redis_pid]) if redis_pid else 0.0
+    redis1 = cpu_seconds(redis_pids)
     own1 = time.process_time()
     busy1, total1, _irq1 = machine_busy_seconds()
     stop.set()
@@ -251,7 +253,7 @@ def run(name: str, server: Gunicorn, concurrency: int, warmup: float, duration: 
         "p99_ms": percentile(window, 0.99),
         "gunicorn_cpu_ms_per_hop": (cpu1 - cpu0) * 1000 / len(window) if window else None,
         "redis_cpu_ms_per_hop": ((redis1 - redis0) * 1000 / len(window)
-                                 if window and redis_pid else None),
+                                 if window and redis_pids else None),
         "client_cpu_ms_per_hop": (own1 - own0) * 1000 / len(window) if window else None,
         "pool_left": len(requests),
         "errors": len(errors),
@@ -287,6 +289,10 @@ def menu_reply(status: int, reply: str) -> str | None:
 # -------------------------------------------------------------------------- report
 
 
+def ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
 def render(report: dict[str, Any]) -> str:
     lines = [f"agency lookup, {report['agencies']} agencies, {report['concurrency']} connections, "
              f"gunicorn -w {report['workers']} (sync), {report['machine']['nproc']} CPUs "
@@ -294,9 +300,6 @@ def render(report: dict[str, Any]) -> str:
              f"{report['cycles']} interleaved slices of {report['slice_s']:g} s per target",
              f"{'target':<10}{'hops/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'CPU ms/hop':>12}"
              f"{'Redis ms':>10}{'client ms':>10}{'errors':>8}  slices' hops/s"]
-
-    def ms(value: float | None) -> str:
-        return "-" if value is None else f"{value:.2f}"
 
     for name, r in report["results"].items():
         lines.append(f"{name:<10}{r['hops_per_s']:>10.1f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
@@ -311,10 +314,6 @@ def render(report: dict[str, Any]) -> str:
 def markdown(report: dict[str, Any]) -> str:
     """Give the figures as the section appended to docs/benchmarks.md."""
     m = report["machine"]
-
-    def ms(value: float | None) -> str:
-        return "-" if value is None else f"{value:.2f}"
-
     rows = "\n".join(
         f"| {name} | {r['hops_per_s']:.1f} | {r['p50_ms']:.2f} | {r['p99_ms']:.2f} | "
         f"{ms(r['gunicorn_cpu_ms_per_hop'])} | {ms(r.get('redis_cpu_ms_per_hop'))} | "
@@ -370,21 +369,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def _sigterm(_signum, _frame):
     raise KeyboardInterrupt
-
-
-def redis_server_pid(url: str) -> int | None:
-    """The local Redis server's pid (for its CPU time), or None when it is not ours to read."""
-    from redis import Redis
-    from redis.exceptions import RedisError
-
-    client = Redis.from_url(url, socket_connect_timeout=3)
-    try:
-        pid = int(client.info("server")["process_id"])
-    except (RedisError, KeyError, ValueError):
-        return None
-    finally:
-        client.close()
-    return pid if Path(f"/proc/{pid}/stat").exists() else None
 
 
 TARGETS = ("baseline", "check", "menu")
@@ -449,7 +433,7 @@ def combine(slices: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def measure(args: argparse.Namespace, env: dict[str, str], register: list[tuple[str, str]],
-            rng: random.Random, redis_pid: int | None) -> dict[str, list[dict[str, Any]]]:
+            rng: random.Random, redis_pids: list[int]) -> dict[str, list[dict[str, Any]]]:
     """Run every target in short slices, interleaved, cycle after cycle; give the slices.
 
     Both servers stay up throughout (an idle sync worker costs nothing), and each
@@ -471,7 +455,7 @@ def measure(args: argparse.Namespace, env: dict[str, str], register: list[tuple[
                 size = args.pool or int(target.rate() * (args.warmup + args.slice) * 1.5) + 500
                 pool = target.pool(size)
                 result = run(name, target.server, args.concurrency, args.warmup, args.slice,
-                             pool, checks[name], redis_pid)
+                             pool, checks[name], redis_pids)
                 target.slices.append(result)
                 print(f"cycle {cycle + 1}/{args.cycles} {name}: "
                       f"{result['hops_per_s']:.1f} hops/s, "
@@ -492,8 +476,9 @@ def main(argv: list[str] | None = None) -> int:
         prepare_database(args.database_url, force=False)
         register = seed(args.database_url, args.agencies)
         env = gateway_env(args.database_url, args.redis_url, new_fernet_key())
-        redis_pid = redis_server_pid(args.redis_url)
-        slices = measure(args, env, register, rng, redis_pid)
+        redis_pids = [pid for pid, (comm, _cpu) in all_process_cpu().items()
+                      if comm in SERVICES["redis"]]
+        slices = measure(args, env, register, rng, redis_pids)
         results = {name: combine(runs) for name, runs in slices.items()}
         cycle_ratios = [check["hops_per_s"] / base["hops_per_s"]
                         for base, check in zip(slices["baseline"], slices["check"], strict=True)]
