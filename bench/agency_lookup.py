@@ -27,8 +27,9 @@ What it does:
    - ``menu``: the gateway's plain menu hop (home menu -> the query screen) measured
      the same way, to tell the foundation's cost per hop from the search's.
 3. Queries: 40% licence numbers in various spellings, 30% full names, 20% names with a
-   typo, 10% a first word only (usually a list of matches). Every reply must be 200
-   ``CON``: an answer, a list or a not-found warning.
+   typo (one match is then offered as the nearest name, to confirm), 10% a first word
+   only (usually a list of matches). Every reply must be 200 ``CON``: an answer, a
+   list, the nearest name or a not-found warning.
 4. Prints hops/s, p50, p99 and CPU per hop (gunicorn, the local Redis server, the load
    generator) per target, the ratio check / baseline (target >= 0.7) and each
    cycle's, and writes ``bench/results/agency_lookup.json``.
@@ -274,7 +275,8 @@ def check_reply(status: int, reply: str) -> str | None:
     problem = any_con(status, reply)
     if problem:
         return problem
-    if not re.search(r"licence|agencies match|not on the NEA register", reply):
+    if not re.search(r"licence|agencies match|not on the NEA register|exactly that name",
+                     reply):
         return f"not an agency answer: {reply[:100]!r}"
     return None
 

@@ -2,10 +2,13 @@
 
 The search runs in the query's validator, through the ``agencies`` port; one match
 goes straight to the answer, several are listed three to a page (98 for more) and
-picked by number, none is a plain warning. Arriving at an answer emits
-``AgencyChecked``: its handler records the check and puts the answer and the rule of
-the rotation into the session data, and the screen is drawn from that. Reporting the
-agency emits ``AgencyReported``, which files the complaint.
+picked by number, none is a plain warning. One match that is only the nearest name
+to what was typed (a word changed or misspelt: ``app.agencies.search.nearest_only``)
+is offered as such, to be confirmed with 1, never answered as if it were the one typed.
+
+Arriving at an answer emits ``AgencyChecked``: its handler records the check and puts
+the answer and the rule of the rotation into the session data, and the screen is drawn
+from that. Reporting the agency emits ``AgencyReported``, which files the complaint.
 
 The list of matches is an ``Input`` screen that draws its own numbered lines: a
 ``Choice`` takes its items from the language alone, and these items come from the
@@ -48,6 +51,7 @@ def search(value: str, ctx: Context) -> Any:
     found = ctx.port.agencies.search(value)
     ctx.data["agency_matches"] = found["matches"]
     ctx.data["agency_updated"] = found["updated"]
+    ctx.data["agency_nearest"] = found["nearest"]
     ctx.data["agency_page"] = 0
     return value
 
@@ -56,6 +60,8 @@ def _after_search(ctx: Context) -> str:
     matches = ctx.data.get("agency_matches") or []
     if not matches:
         return "agency.notfound"
+    if len(matches) == 1 and ctx.data.get("agency_nearest"):
+        return "agency.nearest"
     if len(matches) == 1:
         ctx.data["agency_id"] = matches[0][0]
         return "agency.found"
@@ -97,11 +103,13 @@ JOURNEY = Journey(
     screens=(
         Input("agency.ask", "agency.ask", save="agency_query", next=_after_search,
               validators=(query, search),
-              routes=("agency.notfound", "agency.found", "agency.pick"),
+              routes=("agency.notfound", "agency.found", "agency.nearest", "agency.pick"),
               error_keys=("err.agency_query", "err.too_long")),
         Input("agency.pick", "agency.pick", save="agency_pick", next=_after_pick,
               validators=(pick,), routes=("agency.more", "agency.found"),
               error_keys=("err.agency_pick",)),
+        Input("agency.nearest", "agency.nearest", save="agency_pick", next=_after_pick,
+              validators=(pick,), routes=("agency.found",), error_keys=("err.agency_pick",)),
         Router("agency.more", route=_more, routes=("agency.pick",)),
         Router("agency.found", route=lambda ctx: "agency.answer", routes=("agency.answer",),
                emit="AgencyChecked"),
@@ -122,6 +130,7 @@ JOURNEY = Journey(
     samples={
         "agency_query": "Bartholomew Kipchirchir Overseas Recruitment Agency Ltd",
         "agency_updated": "2026-11-24",
+        "agency_nearest": True,
         "agency_matches": [
             [1000 + n, "Bartholomew Kipchirchir Overseas Recruitment Agency Ltd",
              f"NEA/PEA/2024/{1000 + n:04d}", "valid"] for n in range(12)
@@ -167,11 +176,12 @@ def derive(values: dict, lang: str, t) -> dict:
         rest = t(lang, "agency.none", **{**values, **out, "agency_typed": ""})
         footer = f"\n1 {t(lang, 'agency.again')}\n0 {t(lang, 'nav.back')}"
         out["agency_typed"] = '"' + gsm_text(typed, _width(rest + footer, 10, 30) - 2) + '"'
-    if len(matches) > 1:
+    if len(matches) > 1 or values.get("agency_nearest"):
         out["agency_count"] = len(matches)
+        heading = (t(lang, "agency.nearest", agency_lines="") if values.get("agency_nearest")
+                   else t(lang, "agency.pick", agency_count=len(matches), agency_lines=""))
         out["agency_lines"] = pick_lines(matches, int(values.get("agency_page") or 0), lang, t,
-                                       t(lang, "agency.pick", agency_count=len(matches),
-                                         agency_lines=""))
+                                       heading)
     return out
 
 

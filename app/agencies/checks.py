@@ -399,6 +399,20 @@ def sms_several(lang: str, matches: list, total: int) -> SmsText:
     return "sms.agency_several", values
 
 
+def sms_nearest(lang: str, match: Any) -> SmsText:
+    """Offer the one agency whose name is only near what was typed, to be checked by licence.
+
+    No check is recorded: the person has not said it is their agency. The reply says
+    how to check it, by the licence number that tells it apart.
+    """
+    values: dict[str, Any] = {"example": short_licence(match.licence_no)}
+    for width in range(30, 5, -1):
+        values["matches"] = f"{display_name(match.name, width)} {values['example']}"
+        if septets(translate(lang, "sms.agency_nearest", **values)) <= SMS_LIMIT:
+            break
+    return "sms.agency_nearest", values
+
+
 def short_licence(licence_no: str) -> str:
     """Give ``2024/0001`` for ``NEA/PEA/2024/0001``: the part that tells licences apart."""
     return "/".join(licence_no.split("/")[-2:])

@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 from app.agencies import checks
-from app.agencies.search import TOKEN_KEYS, current_index, search
+from app.agencies.search import TOKEN_KEYS, current_index, nearest_only, search
 from app.events import Hop, handles
 from app.extensions import Services
 from app.ports import Known, port
@@ -27,12 +27,13 @@ class AgenciesPort:
         self.known = known
 
     def search(self, query: str) -> dict[str, Any]:
-        """Give the ranked matches (id, name, licence number, status) and the register date."""
+        """Give the ranked matches (id, name, licence number, status), the register date,
+        and whether a single match is only the nearest name to the query (``nearest``)."""
         index = current_index(self.svc.db, self.svc.redis, self.known)
         matches = search(index, query)
         updated = index.updated_on.isoformat() if index.updated_on else None
         return {"matches": [[m.agency_id, m.name, m.licence_no, m.status] for m in matches],
-                "updated": updated}
+                "updated": updated, "nearest": nearest_only(query, matches)}
 
 
 @handles("AgencyChecked")

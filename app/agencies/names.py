@@ -70,6 +70,33 @@ def name_tokens(name: str) -> list[str]:
     return distinctive or kept or words
 
 
+def name_words(name: str) -> list[str]:
+    """Give the words of a name in order, legal forms and filler dropped, generic words kept."""
+    text = _APOSTROPHES.sub("", fold(name).lower().replace("&", " and "))
+    return [w for w in _TOKEN.findall(text) if w not in LEGAL_WORDS]
+
+
+def names_agree(typed: str, registered: str) -> bool:
+    """Tell whether every word typed is a word of the registered name, in any order.
+
+    "gulf star" and "Gulf Star Manpower Ltd" agree: people drop words; so do "alnoor"
+    and "Al-Noor Travel Ltd", words run together. "Savanna International Agency" and
+    "Savanna Recruitment Ltd" share a search key but do not agree, and neither do a
+    misspelt word or part of a word: a rogue recruiter borrows a licensed agency's
+    name with a word changed, so such a match is offered as the nearest name on the
+    register, never answered as if it were the one typed.
+    """
+    words = name_words(typed)
+    if not words:
+        return False
+    known = name_words(registered)
+    if set(words) <= set(known):
+        return True
+    run = "".join(words)
+    return any("".join(known[i:j]) == run
+               for i in range(len(known)) for j in range(i + 2, len(known) + 1))
+
+
 def name_key(name: str) -> str:
     """Give the search key of an agency name: letters and digits, noise words dropped."""
     return "".join(name_tokens(name))

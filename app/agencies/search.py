@@ -55,6 +55,7 @@ from app.agencies.names import (
     licence_key,
     licence_query,
     name_tokens,
+    names_agree,
 )
 from app.agencies.register import KENYA, last_update
 from app.db import Database, aware
@@ -326,6 +327,18 @@ def search(index: Index, query: str, limit: int = LIMIT) -> list[Match]:
         found = tuple(_search(index, query, limit))
         _remember(index.recent, key, found)
     return list(found)
+
+
+def nearest_only(query: str, matches: list[Match]) -> bool:
+    """Tell whether the one match found is only the nearest name to what was typed.
+
+    A licence number is exact. A name is when every word typed is in the registered
+    name (``names_agree``); otherwise the person is shown the register's name and
+    asked to confirm it, because the answer would be about another agency than the
+    one they typed if the two names only look alike.
+    """
+    return (len(matches) == 1 and licence_query(query) is None
+            and not names_agree(query, matches[0].name))
 
 
 def _remember(recent: dict, key: tuple[str, int], found: tuple[Match, ...]) -> None:

@@ -11,14 +11,18 @@ import re
 from sqlalchemy import select
 
 from app.agencies import checks
-from app.agencies.search import current_index, search
+from app.agencies.search import current_index, nearest_only, search
 from app.keywords import KeywordContext, active_person, keyword
 from app.models import Contact
 
 
 @keyword("AGENCY", "WAKALA", "AGENCIES")
 def agency(ctx: KeywordContext) -> None:
-    """Answer with the agency's status, or a not-found warning, or up to three matches."""
+    """Answer with the agency's status, or a not-found warning, or up to three matches.
+
+    One match whose name is only near the query (a word changed or misspelt) is
+    offered with its licence number to check, not answered as the agency typed.
+    """
     if _first_word(ctx.inbound.text) == "WAKALA" and not _known_language(ctx):
         ctx.lang = "sw"  # asked in Kiswahili by a number we know nothing about
     query = " ".join(ctx.rest.split())[:60]
@@ -29,6 +33,9 @@ def agency(ctx: KeywordContext) -> None:
     matches = search(index, query)
     if len(matches) > 1:
         _send(ctx, checks.sms_several(ctx.lang, matches, len(matches)), "agency_list")
+        return
+    if nearest_only(query, matches):
+        _send(ctx, checks.sms_nearest(ctx.lang, matches[0]), "agency_list")
         return
     if not matches:
         updated = index.updated_on

@@ -10,6 +10,7 @@ from app.agencies.names import (
     licence_key,
     licence_query,
     name_key,
+    names_agree,
     parse_licence,
     person_key,
 )
@@ -85,3 +86,28 @@ def test_display_names_drop_the_legal_suffix_fit_and_stay_gsm7():
     assert is_gsm7(shown) and "Zyrardow" in shown
     assert gsm_text("a{b}c€ [x] ~y", 40) == "abc x y"
     assert len(gsm_text("x" * 80, 20)) == 20
+
+
+@pytest.mark.parametrize("typed", [
+    "savanna", "Savanna Ltd", "SAVANNA RECRUITMENT AGENCY LIMITED", "Savanna, Recruitment-Agency.",
+    "the savanna (K) ltd", "agency savanna",
+])
+def test_a_name_typed_with_words_dropped_agrees_with_the_register(typed):
+    assert names_agree(typed, "Savanna Recruitment Agency Ltd")
+
+
+@pytest.mark.parametrize("typed", [
+    "alnoor", "ALNOOR travel", "al noor travel and recruitment", "noortravel",
+])
+def test_words_run_together_agree(typed):
+    assert names_agree(typed, "Al-Noor Travel & Recruitment Co. Ltd")
+
+
+@pytest.mark.parametrize("typed", [
+    "Savanna International Agency",  # a generic word swapped: maybe another outfit
+    "Savannah Agency", "savana", "savanna agensy ltd",  # misspelt
+    "savan",  # part of a word
+    "ltd", "",  # nothing that names anything
+])
+def test_a_changed_misspelt_or_partial_word_does_not_agree(typed):
+    assert not names_agree(typed, "Savanna Recruitment Agency Ltd")

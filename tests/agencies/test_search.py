@@ -6,7 +6,14 @@ import pytest
 from sqlalchemy import update
 
 from app.agencies import search as search_module
-from app.agencies.search import LIMIT, VERSION_KEY, build, current_index, search
+from app.agencies.search import (
+    LIMIT,
+    VERSION_KEY,
+    build,
+    current_index,
+    nearest_only,
+    search,
+)
 from app.models import Licence
 from tests.agencies.helpers import add, days, row
 
@@ -52,6 +59,22 @@ def test_an_unknown_licence_number_finds_nothing_rather_than_a_near_one(index):
 ])
 def test_forgiving_names_find_the_agency(index, typed):
     assert names(search(index, typed)) == ["Savanna Recruitment Agency Ltd"]
+
+
+@pytest.mark.parametrize("typed,nearest", [
+    ("savanna", False), ("Savanna Ltd", False), ("2024/0001", False),
+    ("savana", True), ("svanna recruters", True), ("Savannah Agency", True),
+    ("Savanna International Agency", True),
+])
+def test_one_match_for_a_changed_or_misspelt_name_is_only_the_nearest(index, typed, nearest):
+    found = search(index, typed)
+    assert names(found) == ["Savanna Recruitment Agency Ltd"]
+    assert nearest_only(typed, found) is nearest
+
+
+def test_several_matches_or_none_are_never_the_nearest_only(index):
+    assert not nearest_only("crescent", search(index, "crescent"))
+    assert not nearest_only("tumaini jobs", search(index, "tumaini jobs"))
 
 
 def test_punctuation_and_ampersands_do_not_matter(index):

@@ -116,6 +116,29 @@ def test_several_matches_list_three_and_say_how_to_narrow(client, svc, work, lan
     assert "Baraka Charlie" in ask(client, svc, work, "AGENCY 2022/0022")  # it narrows
 
 
+@pytest.mark.parametrize("text,lang,expected", [
+    ("AGENCY Savanna International Agency", "en",
+     "Kazi Salama: no agency is registered by that exact name. Nearest: Savanna Recruitment "
+     "Agency 2024/0001. Not yours? Do not pay. To check it send AGENCY 2024/0001"),
+    ("wakala savana", "sw",
+     "Kazi Salama: jina hilo kamili halimo kwenye orodha ya NEA. Aliye karibu: Savanna "
+     "Recruitment Agency 2024/0001. Si huyo? Usilipe. Kumkagua, tuma WAKALA 2024/0001"),
+])
+def test_a_name_only_near_the_register_is_offered_with_its_licence(client, svc, work, text,
+                                                                   lang, expected):
+    assert ask(client, svc, work, text, lang) == expected
+    assert count(svc, AgencyCheck) == 0  # not checked: the person has not said it is theirs
+    follow = ask(client, svc, work, "AGENCY 2024/0001")  # what the reply says to send
+    assert ("VALID licence" if lang == "en" else "Leseni HALALI") in follow
+    assert count(svc, AgencyCheck) == 1
+
+
+def test_the_nearest_name_is_shortened_to_fit_one_sms(client, svc, work):
+    body = ask(client, svc, work, "wakala bartholomew kipchirchir overseas jobs", "sw")
+    assert body.startswith("Kazi Salama: jina hilo kamili") and "Bartholomew" in body
+    assert body.endswith("tuma WAKALA 2022/0010")
+
+
 @pytest.mark.parametrize("text", ["AGENCY", "agency ?", "WAKALA x"])
 def test_nothing_to_search_gets_the_usage(client, svc, work, text):
     assert "e.g. AGENCY NEA/PEA/2024/0001" in ask(client, svc, work, text, "en")

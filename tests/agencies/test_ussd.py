@@ -169,6 +169,42 @@ def test_the_list_in_kiswahili(phone):
     assert p.screen.endswith("98 Zaidi\n0 Rudi")
 
 
+NEAREST = {
+    "en": ("No agency is registered by exactly that name. The nearest (reply 1 to check it):",
+           "Reply with a number from the list.", "VALID licence to"),
+    "sw": ("Hakuna wakala aliyesajiliwa kwa jina hilo kamili. Aliye karibu zaidi (jibu 1 "
+           "kumkagua):", "Jibu kwa nambari iliyo kwenye orodha.", "Leseni HALALI hadi"),
+}
+
+
+@pytest.mark.parametrize("lang,query", [
+    ("en", "Savanna International Agency"),  # a word swapped: maybe another outfit
+    ("en", "savana recruiters"),  # misspelt
+    ("sw", "Savanna Manpower"),
+    ("sw", "savannah"),
+])
+def test_a_name_only_near_the_register_is_offered_not_answered(phone, svc, lang, query):
+    heading, wrong, valid = NEAREST[lang]
+    p = check(phone, query, lang)
+    lines = p.screen[4:].split("\n")
+    assert lines[0] == heading
+    assert re.fullmatch(r"1 Savanna Recruitment.* 2024/0001", lines[1]), lines
+    assert lines[2:] == ["0 Back" if lang == "en" else "0 Rudi"]
+    assert len(p.screen) - 4 <= 160 and is_gsm7(p.screen)
+    assert svc.redis.llen(CHECKS_KEY) == 0  # not checked until the person says it is theirs
+    assert p.send("2").startswith(f"CON {wrong}")
+    answer = p.send("1")
+    assert answer.startswith("CON Savanna Recruitment Agency\n" + valid), answer
+    assert drain_checks(svc) == 1
+    assert p.send("0").startswith(f"CON {heading}")  # back to the offer
+
+
+@pytest.mark.parametrize("query", ["Savanna Recruitment", "savanna ltd", "gulf star manpower"])
+def test_a_name_typed_with_words_left_out_is_answered_at_once(phone, query):
+    p = check(phone, query)
+    assert "licence" in p.screen.split("\n")[1], p.screen
+
+
 @pytest.mark.parametrize("lang,pick,kind,thanks", [
     ("en", "1", "fee", "Thank you. NEA has your report AC"),
     ("en", "2", "passport", "Thank you."),
