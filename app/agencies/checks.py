@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session
 
 from app.agencies.names import display_name, gsm_text
 from app.agencies.register import KENYA, effective_status, kenya_today, last_update
-from app.agencies.search import Index, complaints_changed, latest_index
+from app.agencies.search import Index, Match, complaints_changed, latest_index
 from app.crypto import SpoolCipher
 from app.db import after_commit, aware, utcnow
 from app.i18n import translate
@@ -399,7 +399,7 @@ def sms_several(lang: str, matches: list, total: int) -> SmsText:
     return "sms.agency_several", values
 
 
-def sms_nearest(lang: str, match: Any) -> SmsText:
+def sms_nearest(lang: str, match: Match) -> SmsText:
     """Offer the one agency whose name is only near what was typed, to be checked by licence.
 
     No check is recorded: the person has not said it is their agency. The reply says
