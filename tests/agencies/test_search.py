@@ -12,6 +12,7 @@ from app.agencies.search import (
     build,
     current_index,
     nearest_only,
+    register_changed,
     search,
 )
 from app.models import Licence
@@ -164,6 +165,35 @@ def test_five_thousand_agencies_are_searched(svc):
     assert names(search(index, "savana imara 25"))[0] == "Savanna Imara 25 Recruitment Ltd"
     assert len(search(index, "tumaini")) == LIMIT
     assert search(index, "zzz nothing here") == []
+
+
+def test_the_exact_registered_name_is_never_only_the_nearest(svc):
+    """Over the demo register: a name typed as registered, or with its legal form and
+    generic words left out, is answered (or listed with its namesakes), never offered as
+    the nearest name; a word changed is."""
+    from app.agencies.demo import demo_rows
+    from app.agencies.names import name_tokens
+    from app.agencies.register import import_rows, kenya_today
+
+    rows = demo_rows(300, kenya_today())
+    with svc.db.session() as session:
+        import_rows(session, rows, source="demo.csv")
+    register_changed(svc.redis)
+    index = current_index(svc.db, svc.redis)
+    offered = 0
+    for r in rows:
+        for typed in (r.name, r.name.upper(), " ".join(name_tokens(r.name))):
+            found = search(index, typed)
+            assert r.name in names(found), typed
+            assert not nearest_only(typed, found), typed
+        # A generic word the registered name lacks: the same search key, another name.
+        extra = "Bureau" if "bureau" not in r.name.lower() else "Staffing"
+        changed = " ".join(name_tokens(r.name)) + " " + extra
+        found = search(index, changed)
+        if len(found) == 1:
+            offered += 1
+            assert nearest_only(changed, found), changed
+    assert offered > 100  # most demo names are not shared by another agency
 
 
 def test_build_gives_the_register_date(svc):
