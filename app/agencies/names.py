@@ -13,10 +13,11 @@ so the key drops two kinds of words:
 
 Dropping generic words makes "Savanna Recruitment Ltd" and "Savanna International
 Agency" share the key ``savanna``: a search then lists both, with licence numbers, and
-the person picks. That is the right answer to an ambiguous name. A name made only of
-generic words ("International Recruitment Agency Ltd") keeps them, or nothing would be
-left to match. Distinctive place words (``gulf``, ``africa``, ``kenya``, ``overseas``)
-stay: they often *are* the name.
+the person picks. That is the right answer to an ambiguous name; a name typed in full,
+generic words and all, is not ambiguous and finds its own agency (``same_name``). A
+name made only of generic words ("International Recruitment Agency Ltd") keeps them,
+or nothing would be left to match. Distinctive place words (``gulf``, ``africa``,
+``kenya``, ``overseas``) stay: they often *are* the name.
 
 Licence numbers are written ``NEA/PEA/2024/0001``. The register import accepts any
 case and spacing and ``/``, ``-`` or ``.`` between the parts, and stores the canonical
@@ -95,6 +96,17 @@ def names_agree(typed: str, registered: str) -> bool:
     run = "".join(words)
     return any("".join(known[i:j]) == run
                for i in range(len(known)) for j in range(i + 2, len(known) + 1))
+
+
+def same_name(typed: str, registered: str) -> bool:
+    """Tell whether a name typed in full is the registered name: the same words, any order.
+
+    Only a name typed with at least one of the trade's generic words counts as typed
+    in full: "Kisumu Trust Staffing Solutions" is one agency among those keyed
+    "kisumutrust", while "Kisumu Trust" alone could be any of them.
+    """
+    words = set(name_words(typed))
+    return bool(words & GENERIC_WORDS) and words == set(name_words(registered))
 
 
 def name_key(name: str) -> str:

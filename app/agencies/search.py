@@ -17,7 +17,9 @@ from memory. A filed report calls ``complaints_changed`` after its commit; the n
 search sees the new ``COMPLAINTS_KEY`` token and reloads only the counts (one small
 query), not the index. Both tokens are read with one ``MGET`` per search.
 
-Ranking, in tiers: agencies whose name key is exactly what was typed (only those);
+Ranking, in tiers: agencies whose name key is exactly what was typed (only those;
+and of those, the one whose name is the same words when the name was typed in full,
+generic words and all: ``names.same_name``);
 else names that start with it, then names that contain it, word for word (so
 "savannah" is not found inside "savanna hands"). When nothing does, each
 word not found in any name is replaced by the nearest word of the register (a typo
@@ -56,6 +58,7 @@ from app.agencies.names import (
     licence_query,
     name_tokens,
     names_agree,
+    same_name,
 )
 from app.agencies.register import KENYA, last_update
 from app.db import Database, aware
@@ -80,6 +83,9 @@ FUZZY_CUTOFF = 84
 
 MIN_KEY = 2
 """Shortest name key searched; one letter would match half the register."""
+
+EXACT = 300.0
+"""The rank of a name whose search key is exactly what was typed."""
 
 RECENT = 4096
 """Searches each index remembers. People check the same agencies over and over (the
@@ -359,6 +365,11 @@ def _search(index: Index, query: str, limit: int) -> list[Match]:
         return []
     spaced = " ".join(tokens)
     ranks = _containing(index, key, spaced)
+    if len(ranks) > 1:  # a name typed in full picks its agency out of those sharing its key
+        exact = [i for i, rank in ranks.items()
+                 if rank == EXACT and same_name(query, index.names[i])]
+        if len(exact) == 1:
+            ranks = {exact[0]: EXACT}
     if not ranks:  # a misspelt word? put the register's nearest word in its place
         corrected = _corrected(index, tokens)
         if corrected != tokens:
@@ -376,7 +387,7 @@ def _search(index: Index, query: str, limit: int) -> list[Match]:
 
 def _containing(index: Index, key: str, spaced: str) -> dict[int, float]:
     """Rank names equal to ``key`` (only those), else names starting with or holding it."""
-    ranks = {i: 300.0 for i in index.by_key.get(key, ())}
+    ranks = {i: EXACT for i in index.by_key.get(key, ())}
     if not ranks:
         for i in index.holding(spaced, spaced=True):
             ranks[i] = 200.0 if index.spaced[i].startswith(spaced) else 150.0

@@ -13,6 +13,7 @@ from app.agencies.names import (
     names_agree,
     parse_licence,
     person_key,
+    same_name,
 )
 from menus.gsm import is_gsm7
 
@@ -111,3 +112,10 @@ def test_words_run_together_agree(typed):
 ])
 def test_a_changed_misspelt_or_partial_word_does_not_agree(typed):
     assert not names_agree(typed, "Savanna Recruitment Agency Ltd")
+
+
+def test_a_name_typed_in_full_is_the_same_name_in_any_order_and_case():
+    assert same_name("savanna recruitment agency", "Savanna Recruitment Agency Ltd")
+    assert same_name("AGENCY SAVANNA RECRUITMENT LIMITED", "Savanna Recruitment Agency Ltd")
+    assert not same_name("savanna recruitment", "Savanna Recruitment Agency Ltd")  # a word short
+    assert not same_name("savanna", "Savanna Ltd")  # no generic word: not typed in full

@@ -89,6 +89,18 @@ def test_an_exact_name_wins_over_names_that_contain_it(index):
         "Crescent Overseas Placement Ltd"]
 
 
+def test_a_name_typed_in_full_picks_its_agency_out_of_those_sharing_its_key(svc, index):
+    add(svc, row("NEA/PEA/2025/0009", "Savanna International Agencies Ltd"))
+    index = current_index(svc.db, svc.redis)
+    both = ["Savanna International Agencies Ltd", "Savanna Recruitment Agency Ltd"]
+    assert names(search(index, "savanna")) == both  # could be either
+    assert names(search(index, "Savanna Ltd")) == both
+    assert names(search(index, "SAVANNA RECRUITMENT AGENCY LIMITED")) == [both[1]]
+    assert names(search(index, "agency recruitment savanna")) == [both[1]]
+    assert names(search(index, "Savanna International Agencies")) == [both[0]]
+    assert names(search(index, "Savanna Recruitment")) == both  # not the whole name
+
+
 def test_several_matches_are_ranked_prefix_first_then_by_name(index):
     found = search(index, "crescent")
     assert names(found) == ["Crescent Hope Agencies (K) Ltd", "Crescent Overseas Placement Ltd",

@@ -205,6 +205,15 @@ def test_a_name_typed_with_words_left_out_is_answered_at_once(phone, query):
     assert "licence" in p.screen.split("\n")[1], p.screen
 
 
+def test_a_name_typed_in_full_is_answered_even_when_another_shares_its_key(phone, svc):
+    add(svc, row("NEA/PEA/2025/0009", "Savanna International Agencies Ltd", "revoked"))
+    assert check(phone, "savanna").screen.startswith("CON 2 agencies match.")
+    full = check(phone, "Savanna International Agencies Ltd").screen
+    assert full.startswith("CON Savanna International Agencies\nREVOKED licence!"), full
+    other = check(phone, "savanna recruitment agency").screen
+    assert other.startswith("CON Savanna Recruitment Agency\nVALID licence"), other
+
+
 @pytest.mark.parametrize("lang,pick,kind,thanks", [
     ("en", "1", "fee", "Thank you. NEA has your report AC"),
     ("en", "2", "passport", "Thank you."),
