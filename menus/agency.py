@@ -2,9 +2,10 @@
 
 The search runs in the query's validator, through the ``agencies`` port; one match
 goes straight to the answer, several are listed three to a page (98 for more) and
-picked by number, none is a plain warning. One match that is only the nearest name
-to what was typed (a word changed or misspelt: ``app.agencies.search.nearest_only``)
-is offered as such, to be confirmed with 1, never answered as if it were the one typed.
+picked by number, none is a plain warning. Matches of which none has the name typed
+(a word changed or misspelt: ``app.agencies.search.nearest_only``) are listed as the
+nearest names on the register, even one of them: never answered, nor said to match,
+as if one were the agency typed.
 
 Arriving at an answer emits ``AgencyChecked``: its handler records the check and puts
 the answer and the rule of the rotation into the session data, and the screen is drawn
@@ -60,7 +61,7 @@ def _after_search(ctx: Context) -> str:
     matches = ctx.data.get("agency_matches") or []
     if not matches:
         return "agency.notfound"
-    if len(matches) == 1 and ctx.data.get("agency_nearest"):
+    if ctx.data.get("agency_nearest"):
         return "agency.nearest"
     if len(matches) == 1:
         ctx.data["agency_id"] = matches[0][0]
@@ -92,9 +93,10 @@ def _after_pick(ctx: Context) -> str:
 def _more(ctx: Context) -> str:
     """Show the next page: the list screen again, without stacking it in the history."""
     ctx.data["agency_page"] = ctx.data.get("agency_page", 0) + 1
-    if ctx.state["history"] and ctx.state["history"][-1] == "agency.pick":
+    screen = "agency.nearest" if ctx.data.get("agency_nearest") else "agency.pick"
+    if ctx.state["history"] and ctx.state["history"][-1] == screen:
         ctx.state["history"].pop()
-    return "agency.pick"
+    return screen
 
 
 JOURNEY = Journey(
@@ -109,8 +111,9 @@ JOURNEY = Journey(
               validators=(pick,), routes=("agency.more", "agency.found"),
               error_keys=("err.agency_pick",)),
         Input("agency.nearest", "agency.nearest", save="agency_pick", next=_after_pick,
-              validators=(pick,), routes=("agency.found",), error_keys=("err.agency_pick",)),
-        Router("agency.more", route=_more, routes=("agency.pick",)),
+              validators=(pick,), routes=("agency.more", "agency.found"),
+              error_keys=("err.agency_pick",)),
+        Router("agency.more", route=_more, routes=("agency.pick", "agency.nearest")),
         Router("agency.found", route=lambda ctx: "agency.answer", routes=("agency.answer",),
                emit="AgencyChecked"),
         Router("agency.notfound", route=lambda ctx: "agency.none", routes=("agency.none",),

@@ -388,29 +388,28 @@ def sms_several(lang: str, matches: list, total: int) -> SmsText:
     Licence numbers are given as ``2024/0001``: that is enough to send back, and three
     full ones with their names would not fit one SMS.
     """
-    values: dict[str, Any] = {"count": total, "example": short_licence(matches[0].licence_no)}
+    return _listed(lang, "sms.agency_several", matches, {"count": total})
+
+
+def sms_nearest(lang: str, matches: list[Match]) -> SmsText:
+    """Offer the agencies whose names are only near what was typed, to check by licence.
+
+    No check is recorded: the person has not said any of them is their agency.
+    """
+    return _listed(lang, "sms.agency_nearest", matches, {})
+
+
+def _listed(lang: str, key: str, matches: list, values: dict[str, Any]) -> SmsText:
+    """Fill ``key`` with up to three matches, fewer and shorter names until it fits one SMS."""
+    values = {**values, "example": short_licence(matches[0].licence_no)}
     for shown, least in ((3, 12), (2, 12), (1, 6)):  # fewer names rather than unreadable
         for width in range(26, least - 1, -1):
             values["matches"] = "; ".join(
                 f"{display_name(m.name, width)} {short_licence(m.licence_no)}"
                 for m in matches[:shown])
-            if septets(translate(lang, "sms.agency_several", **values)) <= SMS_LIMIT:
-                return "sms.agency_several", values
-    return "sms.agency_several", values
-
-
-def sms_nearest(lang: str, match: Match) -> SmsText:
-    """Offer the one agency whose name is only near what was typed, to be checked by licence.
-
-    No check is recorded: the person has not said it is their agency. The reply says
-    how to check it, by the licence number that tells it apart.
-    """
-    values: dict[str, Any] = {"example": short_licence(match.licence_no)}
-    for width in range(30, 5, -1):
-        values["matches"] = f"{display_name(match.name, width)} {values['example']}"
-        if septets(translate(lang, "sms.agency_nearest", **values)) <= SMS_LIMIT:
-            break
-    return "sms.agency_nearest", values
+            if septets(translate(lang, key, **values)) <= SMS_LIMIT:
+                return key, values
+    return key, values
 
 
 def short_licence(licence_no: str) -> str:

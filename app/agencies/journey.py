@@ -28,7 +28,7 @@ class AgenciesPort:
 
     def search(self, query: str) -> dict[str, Any]:
         """Give the ranked matches (id, name, licence number, status), the register date,
-        and whether a single match is only the nearest name to the query (``nearest``)."""
+        and whether the matches are only the nearest names to the query (``nearest``)."""
         index = current_index(self.svc.db, self.svc.redis, self.known)
         matches = search(index, query)
         updated = index.updated_on.isoformat() if index.updated_on else None

@@ -336,15 +336,15 @@ def search(index: Index, query: str, limit: int = LIMIT) -> list[Match]:
 
 
 def nearest_only(query: str, matches: list[Match]) -> bool:
-    """Tell whether the one match found is only the nearest name to what was typed.
+    """Tell whether the matches found are only the nearest names to what was typed.
 
-    A licence number is exact. A name is when every word typed is in the registered
-    name (``names_agree``); otherwise the person is shown the register's name and
-    asked to confirm it, because the answer would be about another agency than the
-    one they typed if the two names only look alike.
+    A licence number is exact. A name is found when a match has every word typed
+    (``names_agree``). When none has, the person is shown the register's names as the
+    nearest ones and picks, even when there is one: answering, or saying "N agencies
+    match", would speak of other agencies than the one typed as if it were one of them.
     """
-    return (len(matches) == 1 and licence_query(query) is None
-            and not names_agree(query, matches[0].name))
+    return (bool(matches) and licence_query(query) is None
+            and not any(names_agree(query, m.name) for m in matches))
 
 
 def _remember(recent: dict, key: tuple[str, int], found: tuple[Match, ...]) -> None:

@@ -20,8 +20,9 @@ from app.models import Contact
 def agency(ctx: KeywordContext) -> None:
     """Answer with the agency's status, or a not-found warning, or up to three matches.
 
-    One match whose name is only near the query (a word changed or misspelt) is
-    offered with its licence number to check, not answered as the agency typed.
+    Matches of which none has the name typed (a word changed or misspelt) are
+    offered as the nearest names, with licence numbers to check, never answered or
+    said to match as if one were the agency typed.
     """
     if _first_word(ctx.inbound.text) == "WAKALA" and not _known_language(ctx):
         ctx.lang = "sw"  # asked in Kiswahili by a number we know nothing about
@@ -31,11 +32,11 @@ def agency(ctx: KeywordContext) -> None:
         return
     index = current_index(ctx.svc.db, ctx.svc.redis)
     matches = search(index, query)
+    if nearest_only(query, matches):
+        _send(ctx, checks.sms_nearest(ctx.lang, matches), "agency_list")
+        return
     if len(matches) > 1:
         _send(ctx, checks.sms_several(ctx.lang, matches, len(matches)), "agency_list")
-        return
-    if nearest_only(query, matches):
-        _send(ctx, checks.sms_nearest(ctx.lang, matches[0]), "agency_list")
         return
     if not matches:
         updated = index.updated_on

@@ -73,9 +73,11 @@ def test_one_match_for_a_changed_or_misspelt_name_is_only_the_nearest(index, typ
     assert nearest_only(typed, found) is nearest
 
 
-def test_several_matches_or_none_are_never_the_nearest_only(index):
-    assert not nearest_only("crescent", search(index, "crescent"))
-    assert not nearest_only("tumaini jobs", search(index, "tumaini jobs"))
+def test_matches_none_of_which_has_the_name_typed_are_only_the_nearest(index):
+    assert not nearest_only("crescent", search(index, "crescent"))  # each is a Crescent
+    found = search(index, "Crescent Manpower")  # none of them is
+    assert len(found) == 3 and nearest_only("Crescent Manpower", found)
+    assert not nearest_only("tumaini jobs", search(index, "tumaini jobs"))  # nothing found
 
 
 def test_punctuation_and_ampersands_do_not_matter(index):
@@ -182,7 +184,7 @@ def test_five_thousand_agencies_are_searched(svc):
 def test_the_exact_registered_name_is_never_only_the_nearest(svc):
     """Over the demo register: a name typed as registered, or with its legal form and
     generic words left out, is answered (or listed with its namesakes), never offered as
-    the nearest name; a word changed is."""
+    the nearest name; with a generic word changed, what is found always is."""
     from app.agencies.demo import demo_rows
     from app.agencies.names import name_tokens
     from app.agencies.register import import_rows, kenya_today
@@ -202,10 +204,10 @@ def test_the_exact_registered_name_is_never_only_the_nearest(svc):
         extra = "Bureau" if "bureau" not in r.name.lower() else "Staffing"
         changed = " ".join(name_tokens(r.name)) + " " + extra
         found = search(index, changed)
-        if len(found) == 1:
+        if found:
             offered += 1
             assert nearest_only(changed, found), changed
-    assert offered > 100  # most demo names are not shared by another agency
+    assert offered > 250  # the search still finds them; all as the nearest names
 
 
 def test_build_gives_the_register_date(svc):

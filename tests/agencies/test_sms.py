@@ -119,10 +119,10 @@ def test_several_matches_list_three_and_say_how_to_narrow(client, svc, work, lan
 @pytest.mark.parametrize("text,lang,expected", [
     ("AGENCY Savanna International Agency", "en",
      "Kazi Salama: no agency is registered by that exact name. Nearest: Savanna Recruitment "
-     "Agency 2024/0001. Not yours? Do not pay. To check it send AGENCY 2024/0001"),
+     "Agency 2024/0001. Not yours? Do not pay. Check one: AGENCY 2024/0001"),
     ("wakala savana", "sw",
-     "Kazi Salama: jina hilo kamili halimo kwenye orodha ya NEA. Aliye karibu: Savanna "
-     "Recruitment Agency 2024/0001. Si huyo? Usilipe. Kumkagua, tuma WAKALA 2024/0001"),
+     "Kazi Salama: jina hilo kamili halimo kwenye orodha ya NEA. Karibu zaidi: Savanna "
+     "Recruitment Agency 2024/0001. Si wakala wako? Usilipe. Kagua: WAKALA 2024/0001"),
 ])
 def test_a_name_only_near_the_register_is_offered_with_its_licence(client, svc, work, text,
                                                                    lang, expected):
@@ -136,7 +136,21 @@ def test_a_name_only_near_the_register_is_offered_with_its_licence(client, svc, 
 def test_the_nearest_name_is_shortened_to_fit_one_sms(client, svc, work):
     body = ask(client, svc, work, "wakala bartholomew kipchirchir overseas jobs", "sw")
     assert body.startswith("Kazi Salama: jina hilo kamili") and "Bartholomew" in body
-    assert body.endswith("tuma WAKALA 2022/0010")
+    assert body.endswith("Kagua: WAKALA 2022/0010")
+
+
+@pytest.mark.parametrize("lang,start,end", [
+    ("en", "Kazi Salama: no agency is registered by that exact name. Nearest: Baraka Alpha "
+           "2022/0020. ", "Check one: AGENCY 2022/0020"),
+    ("sw", "Kazi Salama: jina hilo kamili halimo kwenye orodha ya NEA. Karibu zaidi: Baraka "
+           "Alpha 2022/0020. ", "Kagua: WAKALA 2022/0020"),
+])
+def test_look_alikes_are_offered_as_the_nearest_not_as_matches(client, svc, work, lang, start,
+                                                                end):
+    body = ask(client, svc, work, "AGENCY Baraka Manpower", lang)
+    assert body.startswith(start) and body.endswith(end), body
+    assert "match" not in body and "wamepatikana" not in body
+    assert count(svc, AgencyCheck) == 0
 
 
 @pytest.mark.parametrize("text", ["AGENCY", "agency ?", "WAKALA x"])

@@ -170,10 +170,10 @@ def test_the_list_in_kiswahili(phone):
 
 
 NEAREST = {
-    "en": ("No agency is registered by exactly that name. The nearest (reply 1 to check it):",
-           "Reply with a number from the list.", "VALID licence to"),
-    "sw": ("Hakuna wakala aliyesajiliwa kwa jina hilo kamili. Aliye karibu zaidi (jibu 1 "
-           "kumkagua):", "Jibu kwa nambari iliyo kwenye orodha.", "Leseni HALALI hadi"),
+    "en": ("No agency has exactly that name. Nearest:", "Reply with a number from the list.",
+           "VALID licence to"),
+    "sw": ("Hakuna wakala wa jina hilo kamili. Karibu zaidi:",
+           "Jibu kwa nambari iliyo kwenye orodha.", "Leseni HALALI hadi"),
 }
 
 
@@ -197,6 +197,20 @@ def test_a_name_only_near_the_register_is_offered_not_answered(phone, svc, lang,
     assert answer.startswith("CON Savanna Recruitment Agency\n" + valid), answer
     assert drain_checks(svc) == 1
     assert p.send("0").startswith(f"CON {heading}")  # back to the offer
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_look_alikes_are_listed_as_the_nearest_names_not_as_matches(phone, svc, lang):
+    heading, wrong, valid = NEAREST[lang]
+    p = check(phone, "Baraka Manpower", lang)  # no Baraka on the register is "Manpower"
+    assert p.screen.startswith(f"CON {heading}\n1 Baraka Alpha 2022/0010\n")
+    assert p.screen.endswith("98 More\n0 Back" if lang == "en" else "98 Zaidi\n0 Rudi")
+    assert "match" not in p.screen and "wamepatikana" not in p.screen
+    assert p.send("98").startswith(f"CON {heading}\n4 Baraka Delta")  # paged as the nearest
+    assert p.send("9").startswith(f"CON {wrong}")
+    assert p.send("5").startswith("CON Baraka Echo\n" + valid)
+    assert p.send("0").startswith(f"CON {heading}")
+    assert drain_checks(svc) == 1
 
 
 @pytest.mark.parametrize("query", ["Savanna Recruitment", "savanna ltd", "gulf star manpower"])
