@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.db import utcnow
+from app.db import aware, utcnow
 from app.models import Employer, InboundSms, Placement, PlacementTransition, SmsDialogue
 from app.placements.migrant import moment_on, says_new_job
 from app.placements.service import transition
@@ -83,7 +83,10 @@ def test_wrong_dates_reask_with_the_reason(client, svc, work, migrant):
     assert incoming(client, work, "31-02-2026").startswith("That date does not exist.")
     assert incoming(client, work, day(5)).startswith("That date has not come yet.")
     before = incoming(client, work, day(-45))
-    assert before.startswith(f"That is before {day(-30, '/')}, the last date we have")
+    # The arrival was 30 days and 8 hours after a UTC moment: its Kenyan date is the
+    # day after day(-30) when the test runs between 13:00 and 16:00 UTC.
+    arrived = aware(steps(svc, placement_id)[-1].occurred_at).astimezone(KENYA)
+    assert before.startswith(f"That is before {arrived:%d/%m/%Y}, the last date we have")
     assert incoming(client, work, "soon").startswith("Type the date as day-month-year")
     assert [r.to_status for r in steps(svc, placement_id)] == ["departed", "arrived"]
     assert incoming(client, work, "today").startswith("Kazi Salama: recorded.")
