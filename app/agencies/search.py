@@ -19,7 +19,8 @@ query), not the index. Both tokens are read with one ``MGET`` per search.
 
 Ranking, in tiers: agencies whose name key is exactly what was typed (only those;
 and of those, the one whose name is the same words when the name was typed in full,
-generic words and all: ``names.same_name``);
+generic words and all, ``names.same_name``, or else the only one that has every word
+typed, ``names.names_agree``);
 else names that start with it, then names that contain it, word for word (so
 "savannah" is not found inside "savanna hands"). When nothing does, each
 word not found in any name is replaced by the nearest word of the register (a typo
@@ -365,11 +366,8 @@ def _search(index: Index, query: str, limit: int) -> list[Match]:
         return []
     spaced = " ".join(tokens)
     ranks = _containing(index, key, spaced)
-    if len(ranks) > 1:  # a name typed in full picks its agency out of those sharing its key
-        exact = [i for i, rank in ranks.items()
-                 if rank == EXACT and same_name(query, index.names[i])]
-        if len(exact) == 1:
-            ranks = {exact[0]: EXACT}
+    if len(ranks) > 1:
+        ranks = _the_one_named(index, query, ranks)
     if not ranks:  # a misspelt word? put the register's nearest word in its place
         corrected = _corrected(index, tokens)
         if corrected != tokens:
@@ -391,6 +389,22 @@ def _containing(index: Index, key: str, spaced: str) -> dict[int, float]:
     if not ranks:
         for i in index.holding(spaced, spaced=True):
             ranks[i] = 200.0 if index.spaced[i].startswith(spaced) else 150.0
+    return ranks
+
+
+def _the_one_named(index: Index, query: str, ranks: dict[int, float]) -> dict[int, float]:
+    """Keep the one agency the name typed picks out of several found, if it picks one.
+
+    A name typed in full (``same_name``) picks its agency out of those sharing its key;
+    else a name whose every word only one of them has ("Tai Star Placement" among "Tai
+    Star Placement Services" and "Tai Star Human Resource") picks that one. A bare
+    distinctive word ("tai star") names them all, and they are all kept.
+    """
+    for named in (lambda i: ranks[i] == EXACT and same_name(query, index.names[i]),
+                  lambda i: names_agree(query, index.names[i])):
+        picked = [i for i in ranks if named(i)]
+        if len(picked) == 1:
+            return {picked[0]: ranks[picked[0]]}
     return ranks
 
 

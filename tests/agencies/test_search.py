@@ -100,7 +100,19 @@ def test_a_name_typed_in_full_picks_its_agency_out_of_those_sharing_its_key(svc,
     assert names(search(index, "SAVANNA RECRUITMENT AGENCY LIMITED")) == [both[1]]
     assert names(search(index, "agency recruitment savanna")) == [both[1]]
     assert names(search(index, "Savanna International Agencies")) == [both[0]]
-    assert names(search(index, "Savanna Recruitment")) == both  # not the whole name
+    assert names(search(index, "Savanna Recruitment")) == [both[1]]  # only it has both words
+    assert names(search(index, "savanna agencies")) == [both[0]]
+
+
+def test_the_only_agency_with_every_word_typed_is_picked_out_of_look_alikes(svc, index):
+    add(svc, row("NEA/PEA/2025/0010", "Tai Star Placement Services Ltd"),
+        row("NEA/PEA/2025/0011", "Tai Star Human Resource Consultants Ltd"))
+    index = current_index(svc.db, svc.redis)
+    assert len(search(index, "tai star")) == 2  # both are Tai Star
+    assert names(search(index, "Tai Star Placement")) == ["Tai Star Placement Services Ltd"]
+    assert names(search(index, "tai star human")) == ["Tai Star Human Resource Consultants Ltd"]
+    found = search(index, "Tai Star Manpower")  # neither: both offered as the nearest
+    assert len(found) == 2 and nearest_only("Tai Star Manpower", found)
 
 
 def test_several_matches_are_ranked_prefix_first_then_by_name(index):
