@@ -15,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 from redis import Redis
 from rq import Queue, Worker
+from rq.exceptions import StopRequested
 from rq.job import Job
 
 from app.extensions import QUEUES
@@ -68,6 +69,15 @@ class AppWorker(Worker):
             self.log.info("stop requested (signal %s) while starting", self._early_signal)
             self._stop_requested = True  # the work loop checks this before its first job
 
+    def request_stop(self, signum, frame) -> None:
+        # RQ's handler stops an idle worker by raising StopRequested wherever the main
+        # thread happens to be; a broad ``except Exception`` on the way (registry
+        # cleaning logs and carries on) would swallow it and leave the worker waiting
+        # on its queues for minutes. The flag outlives the raise: the work loop checks
+        # it before each dequeue, and maintenance re-raises it (below).
+        self._stop_requested = True
+        super().request_stop(signum, frame)
+
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         # The horse is a fork: give it its own database connections instead of
         # sharing the parent's pooled sockets.
@@ -80,6 +90,8 @@ class AppWorker(Worker):
 
     def run_maintenance_tasks(self) -> None:
         super().run_maintenance_tasks()
+        if self._stop_requested:  # a stop whose StopRequested something swallowed
+            raise StopRequested()
         if self.cron is not None and not self.cron.is_alive():
             self.log.warning("cron scheduler exited (code %s); restarting it", self.cron.exitcode)
             self.start_cron()
