@@ -27,6 +27,7 @@ type: ``2024 1``, ``20240001`` and ``pea-2024-0001`` all find that licence.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from datetime import date
@@ -71,10 +72,19 @@ def name_tokens(name: str) -> list[str]:
     return distinctive or kept or words
 
 
-def name_words(name: str) -> list[str]:
+@functools.lru_cache(maxsize=65536)  # a hop's query and the register's names recur
+def name_words(name: str) -> tuple[str, ...]:
     """Give the words of a name in order, legal forms and filler dropped, generic words kept."""
     text = _APOSTROPHES.sub("", fold(name).lower().replace("&", " and "))
-    return [w for w in _TOKEN.findall(text) if w not in LEGAL_WORDS]
+    return tuple(w for w in _TOKEN.findall(text) if w not in LEGAL_WORDS)
+
+
+@functools.lru_cache(maxsize=65536)
+def _word_runs(name: str) -> frozenset[str]:
+    """Give every run of two or more consecutive words of a name, written together."""
+    known = name_words(name)
+    return frozenset("".join(known[i:j])
+                     for i in range(len(known)) for j in range(i + 2, len(known) + 1))
 
 
 def names_agree(typed: str, registered: str) -> bool:
@@ -90,12 +100,7 @@ def names_agree(typed: str, registered: str) -> bool:
     words = name_words(typed)
     if not words:
         return False
-    known = name_words(registered)
-    if set(words) <= set(known):
-        return True
-    run = "".join(words)
-    return any("".join(known[i:j]) == run
-               for i in range(len(known)) for j in range(i + 2, len(known) + 1))
+    return set(words) <= set(name_words(registered)) or "".join(words) in _word_runs(registered)
 
 
 def same_name(typed: str, registered: str) -> bool:
