@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from redis import ConnectionPool, Redis
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -154,11 +154,11 @@ class SessionStore:
 
     def seal(self, value: dict[str, Any]) -> bytes:
         """Encrypt a record for storage."""
-        return self.cipher.seal(json.dumps(value, separators=(",", ":")).encode())
+        return self.cipher.seal(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
 
     def open(self, raw: bytes) -> dict[str, Any] | None:
         """Decrypt a record; None if it cannot be read (key rotated away, corrupt)."""
         try:
-            return json.loads(self.cipher.open(raw))
+            return orjson.loads(self.cipher.open(raw))
         except ValueError:
             return None

@@ -20,7 +20,6 @@ SQL directly: its transaction is open anyway.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -28,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+import orjson
 from redis import Redis
 from redis.exceptions import LockError, RedisError
 from sqlalchemy import insert, select, update
@@ -208,9 +208,8 @@ def _spool_cipher(keys: tuple[str, ...]) -> SpoolCipher:
 
 def seal_check(svc: Any, agency_id: int, phone: str, channel: str) -> bytes:
     """Seal a check for the Redis list: the number is personal data."""
-    return spool_cipher(svc).seal(json.dumps(
-        {"a": agency_id, "p": phone, "c": channel[:10], "t": time.time()},
-        separators=(",", ":")).encode())
+    return spool_cipher(svc).seal(orjson.dumps(
+        {"a": agency_id, "p": phone, "c": channel[:10], "t": time.time()}))
 
 
 def check(svc: Any, session: Session, agency_id: int, phone: str, channel: str,
@@ -258,7 +257,7 @@ def drain_checks(svc: Any, batch: int = DRAIN_BATCH) -> int:
             rows = []
             for raw in items:
                 try:
-                    item = json.loads(cipher.open(raw))
+                    item = orjson.loads(cipher.open(raw))
                 except ValueError:  # sealed with a key since retired: nothing to do
                     log.error("a spooled agency check is unreadable; dropped")
                     continue
