@@ -156,9 +156,13 @@ DERIVED = dict.fromkeys(("agency_label", "agency_status", "agency_date", "agency
 """Every value ``derive`` gives, blank until there is something to show."""
 
 
+INPUTS = frozenset(("agency_answer", "agency_matches", "agency_query"))
+"""What ``derive`` works from: without any of them it gives only blanks."""
+
+
 def derive(values: dict, lang: str, t) -> dict:
     """Give the agency screens their fitted name, status sentence, rule and list lines."""
-    if not any(key in values for key in ("agency_answer", "agency_matches", "agency_query")):
+    if values.keys().isdisjoint(INPUTS):
         return dict(DERIVED)
     rule = RULES[int(values.get("agency_rule") or 0) % len(RULES)]
     out: dict[str, Any] = {**DERIVED, "agency_rule_text": t(lang, rule),

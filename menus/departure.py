@@ -288,7 +288,7 @@ DERIVED = dict.fromkeys((
 
 def derive(values: dict, lang: str, t) -> dict:
     """Give the departure screens their country, agency, status and summary labels."""
-    if not any(key in values for key in KEYS):
+    if values.keys().isdisjoint(KEYS):
         return dict(DERIVED)
     out: dict[str, Any] = dict(DERIVED)
     country = values.get("dep_country")

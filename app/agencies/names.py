@@ -124,6 +124,7 @@ def person_key(name: str) -> str:
     return "".join(_TOKEN.findall(_APOSTROPHES.sub("", fold(name).lower())))
 
 
+@functools.lru_cache(maxsize=65536)  # the register's names, on screen after screen
 def display_name(name: str, width: int = 24) -> str:
     """Give a name fit for a feature phone: GSM-7 only, no legal suffix, at most ``width``."""
     text = _gsm(_SPACES.sub(" ", fold(name)).strip()).strip()
@@ -178,6 +179,7 @@ def licence_key(canonical: str) -> tuple[int, int]:
     return int(year), int(number)
 
 
+@functools.lru_cache(maxsize=16384)  # read by the search and again by ``nearest_only``
 def licence_query(text: str) -> tuple[int, int] | None:
     """Read what someone typed as a licence number, forgivingly; None if it is a name.
 

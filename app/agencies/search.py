@@ -125,6 +125,10 @@ class Index:
     updated_at: datetime | None
     vocabulary: tuple[str, ...] = ()
     """Every word of every name key, once: what a misspelt word is corrected to."""
+    backwards: tuple[str, ...] = ()
+    """Every vocabulary word spelt backwards, sorted: what tells a word's ending."""
+    words_joined: str = ""
+    """The vocabulary, each word followed by a newline: what tells part of a word."""
     joined: str = ""
     """Every key, each followed by a newline: one string to find substrings in at C speed."""
     starts: tuple[int, ...] = ()
@@ -150,6 +154,8 @@ class Index:
 
     def holding(self, key: str, spaced: bool = False) -> list[int]:
         """Give the positions of the keys that contain ``key`` (with spaces, or without)."""
+        if spaced and not self._words_could_hold(key):
+            return []  # a word no name has: no need to read every name
         joined, starts, keys = ((self.joined_spaced, self.starts_spaced, self.spaced) if spaced
                                 else (self.joined, self.starts, self.keys))
         found: list[int] = []
@@ -159,6 +165,21 @@ class Index:
             found.append(i)
             at = joined.find(key, starts[i] + len(keys[i]) + 1)
         return found
+
+    def _words_could_hold(self, spaced: str) -> bool:
+        """Tell, from the vocabulary alone, whether some spaced key may hold ``spaced``.
+
+        Keys are vocabulary words with one space between them, so a key holding
+        "w1 w2 .. wn" has a word ending in w1, then the words w2 .. wn-1, then a word
+        starting with wn; a single word must be part of one word. A misspelt word
+        fails this in a few lookups instead of a scan of the whole register.
+        """
+        words = spaced.split(" ")
+        if len(words) == 1:
+            return words[0] in self.words_joined
+        return (_starts_one(self.backwards, words[0][::-1])
+                and all(_has(self.vocabulary, word) for word in words[1:-1])
+                and _starts_one(self.vocabulary, words[-1]))
 
     def match(self, i: int, rank: float) -> Match:
         return Match(self.ids[i], self.names[i], self.licences[i], self.statuses[i],
@@ -286,6 +307,7 @@ def build(session: Session, token: str = "", complaints_token: str = "") -> Inde
         .order_by(Agency.id)
     ).all()
     spaced = [" ".join(name_tokens(row.name)) for row in rows]
+    vocabulary = {word for name in spaced for word in name.split()}
     keys = [s.replace(" ", "") for s in spaced]
     by_key: dict[str, list[int]] = {}
     by_licence: dict[tuple[int, int], list[int]] = {}
@@ -306,7 +328,9 @@ def build(session: Session, token: str = "", complaints_token: str = "") -> Inde
         by_licence={k: tuple(v) for k, v in by_licence.items()},
         updated_at=aware(updated),
         updated_on=aware(updated).astimezone(KENYA).date() if updated else None,
-        vocabulary=tuple(sorted({word for name in spaced for word in name.split()})),
+        vocabulary=tuple(sorted(vocabulary)),
+        backwards=tuple(sorted(word[::-1] for word in vocabulary)),
+        words_joined="".join(word + "\n" for word in vocabulary),
         joined="".join(k + "\n" for k in keys),
         starts=_starts(keys),
         joined_spaced="".join(k + "\n" for k in spaced),
@@ -424,6 +448,12 @@ def _corrected(index: Index, tokens: list[str]) -> list[str]:
 def _has(words: tuple[str, ...], word: str) -> bool:
     i = bisect.bisect_left(words, word)
     return i < len(words) and words[i] == word
+
+
+def _starts_one(words: tuple[str, ...], start: str) -> bool:
+    """Tell whether a word of the sorted ``words`` starts with ``start``."""
+    i = bisect.bisect_left(words, start)
+    return i < len(words) and words[i].startswith(start)
 
 
 def _without_misspelt_noise(tokens: list[str]) -> list[str]:

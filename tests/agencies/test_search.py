@@ -222,6 +222,41 @@ def test_the_exact_registered_name_is_never_only_the_nearest(svc):
     assert offered > 250  # the search still finds them; all as the nearest names
 
 
+def test_the_vocabulary_only_skips_scans_that_would_find_nothing(svc, monkeypatch):
+    """A spaced search first asks the register's words whether any name could hold what
+    was typed; over parts of the demo register's names, whole and with a letter changed,
+    every search gives what reading every name gives."""
+    import random
+
+    from app.agencies.demo import demo_rows
+    from app.agencies.register import import_rows, kenya_today
+
+    rows = demo_rows(300, kenya_today())
+    with svc.db.session() as session:
+        import_rows(session, rows, source="demo.csv")
+    register_changed(svc.redis)
+    index = current_index(svc.db, svc.redis)
+    rng = random.Random(7)
+    typed = []
+    for _ in range(3000):
+        name = rng.choice(rows).name
+        start = rng.randrange(len(name))
+        part = name[start:rng.randrange(start + 1, len(name) + 1)]
+        cut = rng.randrange(len(part))
+        typed += [part, part[:cut] + rng.choice("aeioukmz") + part[cut + 1:]]
+    with_words = []
+    for text in typed:
+        index.recent.clear()
+        with_words.append(names(search(index, text)))
+    assert index.holding("zzzq qqq", spaced=True) == []
+    skipped = sum(not index._words_could_hold(" ".join(text.lower().split())) for text in typed)
+    assert skipped > 500  # the check does skip scans
+    monkeypatch.setattr(search_module.Index, "_words_could_hold", lambda self, spaced: True)
+    for text, found in zip(typed, with_words, strict=True):
+        index.recent.clear()
+        assert names(search(index, text)) == found, text
+
+
 def test_build_gives_the_register_date(svc):
     add(svc, row())
     with svc.db.Session() as session:
