@@ -150,21 +150,10 @@ JOURNEY = Journey(
 )
 
 
-SUMMARY_KEYS = frozenset(("national_id", "full_name", "gender", "county", "education",
-                          "occupation", "work_where", "destinations"))
-"""The answers the summary's labels are made from."""
-
-SUMMARY_BLANK = dict.fromkeys(("id_tail", "gender_label", "county_name", "education_label",
-                               "occupation_label", "where_label", "destinations_label",
-                               "name_short"), "")
-
-
 def derive(values: dict, lang: str, t) -> dict:
     """Give the summary screen its translated labels."""
     from app.reference.counties import by_code
 
-    if values.keys().isdisjoint(SUMMARY_KEYS):  # any other screen: only the list
-        return {**SUMMARY_BLANK, "destination_lines": destination_lines(lang)}
     county = by_code(values["county"]) if values.get("county") else None
     chosen = values.get("destinations") or []
     codes = ",".join(t(lang, "dest.any") if c == "ANY" else c for c in chosen)
