@@ -10,8 +10,8 @@ What it does, for ``--small`` people and then ``--people`` people (memory must s
    People are loaded with ``COPY``: one placement each (Saudi Arabia, employed,
    arrived 8 days before the run's moment), a third of them with a Kiswahili Contact.
 2. The local AT server (``tests/fakes/at_api.py``) runs in its own process.
-   ``--workers`` real RQ workers (``AppWorker``, the class ``kazi worker`` runs,
-   forking a horse per job) listen on ``bulk``.
+   ``--workers`` real RQ workers (``AppWorker``, the class ``kazi worker`` runs;
+   it runs ``bulk`` jobs in its own process, no horse) listen on ``bulk``.
 3. ``send_due`` runs in its own process, at noon in Riyadh: it streams the
    placements by keyset pages of 5,000, writes check-ins, messages and dialogues,
    and defers ``send_batch`` jobs of 500 recipients with one body (rate-limited by
@@ -22,7 +22,8 @@ What it does, for ``--small`` people and then ``--people`` people (memory must s
    same bodies, same batch sizes), posted again with plain ``requests`` from
    ``--workers`` threads, no database, no Redis.
 6. Memory: peak RSS of the ``send_due`` process (``ru_maxrss``) and, sampled every
-   20 ms with psutil, of each worker and of its work horses.
+   20 ms with psutil, of each worker and of any work horse it forks (none for
+   ``bulk`` jobs: the horse column then shows ``-``).
 7. For scale, the PostgreSQL floor: one ``INSERT ... SELECT generate_series`` of as
    many message rows (rolled back): what storing a single row per recipient costs
    this machine, with no Python at all.
@@ -173,18 +174,15 @@ def number(n: int) -> str:
 
 def worker_main() -> None:
     """Run one RQ worker on ``bulk`` (no cron: the benchmark drives send_due itself)."""
-    import logging
-
     from app import create_app
     from app.cli.worker import AppWorker
 
     app = create_app()
-    # workers.sms logs one INFO line per message; at 100,000 messages that is the
-    # logging's cost, not the system's. Warnings and errors still show.
-    logging.getLogger().setLevel(logging.WARNING)
+    # As ``kazi worker`` logs: INFO, one line per batch (workers.sms logs each message
+    # of a batch at DEBUG only).
     svc = app.extensions["kazi"]
     worker = AppWorker([svc.queues["bulk"]], app=app, connection=svc.redis, cron_url=None)
-    worker.work(burst=False, logging_level="WARNING")
+    worker.work(burst=False, logging_level="INFO")
 
 
 def send_due_main(as_of: str) -> None:
@@ -413,7 +411,7 @@ def table(report: dict[str, Any]) -> str:
             f"| {r['people']:,} | {r['send_due']['seconds']} | {r['seconds']} "
             f"| {r['recipients_per_s']:,} | {r['baseline']['recipients_per_s']:,} "
             f"| **{r['ratio']}** | {r['at']['requests']} | {r['send_due']['peak_rss_mb']} "
-            f"| {r['worker_peak_rss_mb']} | {r['horse_peak_rss_mb']} "
+            f"| {r['worker_peak_rss_mb']} | {r['horse_peak_rss_mb'] or '-'} "
             f"| {'yes' if r['exactly_once'] else 'NO'} | {r['postgres_floor_s']} |")
     return "\n".join(lines)
 

@@ -155,8 +155,12 @@ def _record(svc: Services, rows: Sequence[_Claimed], results: Iterable[SendResul
     # One statement for the whole request, not one UPDATE per message.
     with svc.db.session() as session:
         update_many(session, _table, params, key="id", only_if=("status", SENDING))
-    for row, outcome in zip(rows, outcomes, strict=True):
-        log.info("sms %d %s (attempt %d)", row.id, _VERB[outcome], row.attempts)
+    # A lone send gets its line; a batch's messages only at DEBUG, beside the batch's
+    # INFO summary (send_batch), or a 100,000-person campaign writes 100,000 lines.
+    level = logging.INFO if len(rows) == 1 else logging.DEBUG
+    if log.isEnabledFor(level):
+        for row, outcome in zip(rows, outcomes, strict=True):
+            log.log(level, "sms %d %s (attempt %d)", row.id, _VERB[outcome], row.attempts)
     return outcomes
 
 

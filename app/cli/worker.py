@@ -14,9 +14,10 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from redis import Redis
-from rq import Queue, Worker
+from rq import Queue, SimpleWorker, Worker
 from rq.exceptions import StopRequested
 from rq.job import Job
+from rq.worker import WorkerStatus
 
 from app.extensions import QUEUES
 
@@ -24,6 +25,15 @@ log = logging.getLogger(__name__)
 
 CRON_STOP_TIMEOUT = 10
 """Seconds the cron child gets to stop after SIGTERM before it is killed."""
+
+IN_PROCESS_QUEUES = frozenset({"bulk"})
+"""Queues whose jobs run in the worker process itself, as RQ's ``SimpleWorker`` runs them.
+
+A campaign's ``send_batch`` job does about 30 ms of work; forking a 100 MB worker
+for it, and opening a fresh database connection in the horse, cost as much again.
+Distress jobs (``critical``) and everything else keep a forked horse each, so a
+crash or a leak in one job never takes the worker down with it.
+"""
 
 
 class AppWorker(Worker):
@@ -35,9 +45,11 @@ class AppWorker(Worker):
     """
 
     def __init__(self, queues: Sequence[Queue], *, app: Flask, cron_url: str | None = None,
-                 **kwargs) -> None:
+                 in_process: frozenset[str] = IN_PROCESS_QUEUES, **kwargs) -> None:
         super().__init__(queues, **kwargs)
         self.app = app
+        self.in_process = in_process
+        self._inline = False
         preload_jobs()
         warm_database(app)
         self.cron_url = cron_url
@@ -77,6 +89,32 @@ class AppWorker(Worker):
         # it before each dequeue, and maintenance re-raises it (below).
         self._stop_requested = True
         super().request_stop(signum, frame)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Fork a horse for the job, or run it here if its queue is one of ``in_process``.
+
+        In process is ``SimpleWorker.execute_job``: RQ's own timeout (SIGALRM), retry
+        and failure handling apply as in a horse. A stop signal during the job lets it
+        finish first (the worker is busy); a second one exits at once, and the
+        reconciler puts the messages it left in ``sending`` back to ``pending``.
+        """
+        if queue.name not in self.in_process:
+            super().execute_job(job, queue)
+            return
+        self._inline = True
+        try:
+            execution = self.prepare_execution(job)
+            self.perform_job(job, queue, execution)
+            self.set_state(WorkerStatus.IDLE)
+        finally:
+            self._inline = False
+
+    def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
+        # A worker running a job itself cannot beat while it works: cover the job's
+        # whole timeout, as SimpleWorker does, so RQ never takes it for dead.
+        if self._inline:
+            return SimpleWorker.get_heartbeat_ttl(self, job, working_time)
+        return super().get_heartbeat_ttl(job, working_time)
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         # The horse is a fork: give it its own database connections instead of

@@ -42,6 +42,11 @@ def tick() -> str:
     return "tick"
 
 
+def sleepy(seconds: float) -> str:
+    time.sleep(seconds)
+    return "woke"
+
+
 def worker_env(config: dict) -> dict[str, str]:
     """The environment of a worker on the test database and Redis, with the outbox backend."""
     env = {k: v for k, v in os.environ.items()
@@ -75,6 +80,37 @@ def test_burst_worker_takes_queues_in_the_order_given(config, svc, tmp_path):
     assert done.returncode == 0, done.stderr
     assert Job.fetch(bulk.id, connection=svc.redis).get_status() == JobStatus.FINISHED
     assert Job.fetch(default.id, connection=svc.redis).get_status() == JobStatus.QUEUED
+
+
+def test_bulk_jobs_run_in_the_worker_itself_and_other_jobs_in_a_horse(config, svc, tmp_path):
+    bulk = svc.queues["bulk"].enqueue(probe, "+254700000002")
+    default = svc.queues["default"].enqueue(probe, "+254700000003")
+    proc = subprocess.Popen([*KAZI, "worker", "--burst"], env=worker_env(config), cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    bulk_result = Job.fetch(bulk.id, connection=svc.redis).return_value()
+    default_result = Job.fetch(default.id, connection=svc.redis).return_value()
+    assert bulk_result["pid"] == proc.pid  # no horse: the worker ran it
+    assert default_result["pid"] not in (proc.pid, os.getpid())  # a forked horse
+    assert bulk_result["had_app_context"] is default_result["had_app_context"] is True
+    with svc.db.Session() as session:
+        assert set(session.scalars(select(Contact.phone))) == {"+254700000002", "+254700000003"}
+
+
+def test_an_in_process_job_past_its_timeout_fails_and_the_worker_goes_on(app, svc):
+    from app.cli.worker import AppWorker
+
+    slow = svc.queues["bulk"].enqueue(sleepy, 30, job_timeout=1)
+    after = svc.queues["bulk"].enqueue(tick)
+    worker = AppWorker([svc.queues["bulk"]], connection=svc.redis, app=app)
+    started = time.monotonic()
+    worker.work(burst=True)
+    assert time.monotonic() - started < 15  # RQ's SIGALRM cut the 30 s job short
+    assert slow.get_status() == JobStatus.FAILED
+    assert "JobTimeoutException" in slow.latest_result().exc_string
+    assert after.get_status() == JobStatus.FINISHED
+    assert after.return_value() == "tick"
 
 
 def test_worker_refuses_an_unknown_queue(runner):

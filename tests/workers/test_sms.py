@@ -242,6 +242,20 @@ def test_logs_carry_ids_not_numbers_or_bodies(svc, at_api, work, caplog) -> None
             assert secret not in line
 
 
+def test_a_batch_logs_one_info_line_and_a_lone_send_its_own(svc, at_api, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="workers")
+    ids = add_rows(svc, (A, "same"), (B, "same"), (C, "same"))
+    [lone] = add_rows(svc, (A, "alone"))
+
+    send_batch(ids)
+    send_message(lone)
+
+    info = [r.getMessage() for r in caplog.records
+            if r.name == "workers.sms" and r.levelno == logging.INFO]
+    assert info == ["sms batch of 3: 3 sent, 0 failed, 0 to retry, 0 not pending, "
+                    "1 request group(s)", f"sms {lone} sent (attempt 1)"]
+
+
 def test_retry_delay_follows_the_rq_intervals() -> None:
     assert [retry_delay(n) for n in range(1, 8)] == [10, 30, 120, 600, 1800, 1800, 1800]
     assert RETRY_POLICY.max == len(RETRY_INTERVALS)
