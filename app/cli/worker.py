@@ -17,7 +17,7 @@ from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.exceptions import StopRequested
 from rq.job import Job
-from rq.worker import WorkerStatus
+from rq.worker import SHUTDOWN_SIGNAL, WorkerStatus
 
 from app.extensions import QUEUES
 
@@ -115,6 +115,16 @@ class AppWorker(Worker):
         if self._inline:
             return SimpleWorker.get_heartbeat_ttl(self, job, working_time)
         return super().get_heartbeat_ttl(job, working_time)
+
+    def kill_horse(self, sig: signal.Signals = SHUTDOWN_SIGNAL) -> None:
+        # RQ's stop-job command kills the horse's process group without asking whether
+        # there is a horse; with none, that group is the worker's own (and whatever
+        # shares it). A job running in process cannot be killed apart from its worker:
+        # do nothing, as SimpleWorker does.
+        if not self.horse_pid:
+            self.log.warning("no work horse to kill: the job runs in the worker process")
+            return
+        super().kill_horse(sig)
 
     def main_work_horse(self, job: Job, queue: Queue) -> None:
         # The horse is a fork: give it its own database connections instead of

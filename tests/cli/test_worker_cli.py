@@ -113,6 +113,32 @@ def test_an_in_process_job_past_its_timeout_fails_and_the_worker_goes_on(app, sv
     assert after.return_value() == "tick"
 
 
+def test_a_stop_command_for_an_in_process_job_never_kills_the_worker(config, svc, tmp_path):
+    from rq.command import send_stop_job_command
+
+    job = svc.queues["bulk"].enqueue(sleepy, 2)
+    # Its own process group: RQ's horse killer, if it ran, would take down that group.
+    proc = subprocess.Popen([*KAZI, "worker", "--burst", "bulk"], env=worker_env(config),
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, process_group=0)
+    try:
+        deadline = time.monotonic() + 30
+        while job.get_status(refresh=True) != JobStatus.STARTED:
+            assert proc.poll() is None, proc.stdout.read()
+            assert time.monotonic() < deadline, "the worker never started the job"
+            time.sleep(0.05)
+        send_stop_job_command(svc.redis, job.id)
+        output, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 0, output  # not -9: the worker outlived the command
+    assert "no work horse to kill" in output
+    assert job.get_status(refresh=True) == JobStatus.FINISHED
+    assert job.return_value() == "woke"
+
+
 def test_worker_refuses_an_unknown_queue(runner):
     result = runner.invoke(args=["worker", "--burst", "urgent"])
     assert result.exit_code == 2
