@@ -69,7 +69,7 @@ def send_message(message_id: int) -> str:
         return "skipped"
     [row] = claimed
     results = _send(svc, row.body, [row], enqueue=row.queue == "bulk")
-    outcome = _record(svc, [row], results)[0]
+    outcome = _record(svc, [row], results, level=logging.INFO)[0]
     if outcome == RETRY:
         raise SendRetry(
             f"sms {row.id}: AT answered {results[0].status or 'nothing'} "
@@ -142,8 +142,14 @@ def _send(svc: Services, body: str, rows: Sequence[_Claimed], *, enqueue: bool) 
         ]
 
 
-def _record(svc: Services, rows: Sequence[_Claimed], results: Iterable[SendResult]) -> list[str]:
-    """Store each row's outcome (only while it is still ours) and give the outcomes."""
+def _record(svc: Services, rows: Sequence[_Claimed], results: Iterable[SendResult],
+            level: int = logging.DEBUG) -> list[str]:
+    """Store each row's outcome (only while it is still ours) and give the outcomes.
+
+    Each message's outcome is logged at ``level``: INFO for a lone send, DEBUG for a
+    batch's messages, beside the batch's INFO summary (``send_batch``); otherwise a
+    100,000-person campaign writes 100,000 lines.
+    """
     now = utcnow()
     max_attempts = int(svc.config["SMS_MAX_ATTEMPTS"])
     outcomes: list[str] = []
@@ -155,9 +161,6 @@ def _record(svc: Services, rows: Sequence[_Claimed], results: Iterable[SendResul
     # One statement for the whole request, not one UPDATE per message.
     with svc.db.session() as session:
         update_many(session, _table, params, key="id", only_if=("status", SENDING))
-    # A lone send gets its line; a batch's messages only at DEBUG, beside the batch's
-    # INFO summary (send_batch), or a 100,000-person campaign writes 100,000 lines.
-    level = logging.INFO if len(rows) == 1 else logging.DEBUG
     if log.isEnabledFor(level):
         for row, outcome in zip(rows, outcomes, strict=True):
             log.log(level, "sms %d %s (attempt %d)", row.id, _VERB[outcome], row.attempts)

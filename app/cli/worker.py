@@ -45,11 +45,9 @@ class AppWorker(Worker):
     """
 
     def __init__(self, queues: Sequence[Queue], *, app: Flask, cron_url: str | None = None,
-                 in_process: frozenset[str] = IN_PROCESS_QUEUES, **kwargs) -> None:
+                 **kwargs) -> None:
         super().__init__(queues, **kwargs)
         self.app = app
-        self.in_process = in_process
-        self._inline = False
         preload_jobs()
         warm_database(app)
         self.cron_url = cron_url
@@ -91,28 +89,24 @@ class AppWorker(Worker):
         super().request_stop(signum, frame)
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        """Fork a horse for the job, or run it here if its queue is one of ``in_process``.
+        """Fork a horse for the job, or run it here if its queue is in ``IN_PROCESS_QUEUES``.
 
         In process is ``SimpleWorker.execute_job``: RQ's own timeout (SIGALRM), retry
         and failure handling apply as in a horse. A stop signal during the job lets it
         finish first (the worker is busy); a second one exits at once, and the
         reconciler puts the messages it left in ``sending`` back to ``pending``.
         """
-        if queue.name not in self.in_process:
+        if queue.name not in IN_PROCESS_QUEUES:
             super().execute_job(job, queue)
             return
-        self._inline = True
-        try:
-            execution = self.prepare_execution(job)
-            self.perform_job(job, queue, execution)
-            self.set_state(WorkerStatus.IDLE)
-        finally:
-            self._inline = False
+        execution = self.prepare_execution(job)
+        self.perform_job(job, queue, execution)
+        self.set_state(WorkerStatus.IDLE)
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         # A worker running a job itself cannot beat while it works: cover the job's
         # whole timeout, as SimpleWorker does, so RQ never takes it for dead.
-        if self._inline:
+        if job.origin in IN_PROCESS_QUEUES:
             return SimpleWorker.get_heartbeat_ttl(self, job, working_time)
         return super().get_heartbeat_ttl(job, working_time)
 
