@@ -11,7 +11,9 @@ from typing import Any
 import orjson
 from redis import ConnectionPool, Redis
 from redis.backoff import NoBackoff
+from redis.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.retry import Retry
 
 from app.crypto import StateCipher
@@ -69,6 +71,22 @@ class Loaded:
     """The riding keys' values, read in the same round trip."""
 
 
+def _round_trip(conn: AbstractConnection, args: tuple[Any, ...]) -> Any:
+    """Send ``args`` and read the reply; on any failure but an error reply, close ``conn``.
+
+    An error reply is read whole, so the connection stays usable; after anything
+    else a reply may still be on its way, and no later hop must read it as its own.
+    """
+    try:
+        conn.send_command(*args)
+        return conn.read_response()
+    except ResponseError:
+        raise
+    except BaseException:
+        conn.disconnect()
+        raise
+
+
 class SessionStore:
     """Load and save USSD sessions; values are encrypted because they hold answers.
 
@@ -82,6 +100,12 @@ class SessionStore:
     safe to repeat: ``load`` reads, and a repeated save finds its own record and
     reports a lost compare-and-set, after which the hop reloads and returns the
     reply it saved.
+
+    Both commands go straight to that connection (``send_command``, then
+    ``read_response``) instead of through ``Redis.execute_command``, which costs
+    about 20 µs of CPU a command on top of the round trip (its argument checks,
+    observability hooks and retry closure): a tenth of what a check hop adds to the
+    bare baseline (``docs/benchmarks.md``, "Agency lookup").
     """
 
     def __init__(self, redis: Redis, cipher: StateCipher, ttl: int, resume_ttl: int,
@@ -115,8 +139,8 @@ class SessionStore:
     def load(self, session_id: str, phone: str) -> Loaded:
         """Read a session, the number's resume pointer and the riding keys in one round trip."""
         riders = list(self.riders(phone)) if self.riders else []
-        raw, resume_raw, *riding = self._client().mget(
-            SESSION_KEY.format(session_id), RESUME_KEY.format(phone), *riders)
+        raw, resume_raw, *riding = self._command(
+            "MGET", SESSION_KEY.format(session_id), RESUME_KEY.format(phone), *riders)
         return Loaded(raw, self.open(raw) if raw else None, resume_raw,
                       dict(zip(riders, riding, strict=True)))
 
@@ -141,7 +165,24 @@ class SessionStore:
                 raise ValueError(f"unknown session write {op!r}")
             keys.append(key)
             args += [op, value]
-        return bool(self._cas(keys=keys, args=args, client=self._client()))
+        try:
+            saved = self._command("EVALSHA", self._cas.sha, len(keys), *keys, *args)
+        except NoScriptError:  # a restarted or flushed Redis: EVAL sends and caches it
+            saved = self._command("EVAL", _CAS, len(keys), *keys, *args)
+        return bool(saved)
+
+    def _command(self, *args: Any) -> Any:
+        """Send one command on this process's hop connection and give its reply.
+
+        A connection found dropped (Redis restarted, an idle timeout) is remade and
+        the command sent once more, as the client's ``Retry`` would.
+        """
+        client = self._client()
+        with client.single_connection_lock:
+            try:
+                return _round_trip(client.connection, args)
+            except RedisConnectionError:
+                return _round_trip(client.connection, args)
 
     def resume_state(self, phone: str) -> dict[str, Any] | None:
         """Give the engine state of a registration a number left unfinished, if kept."""

@@ -4,6 +4,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import func, select
 
 from app import create_app
@@ -450,6 +451,40 @@ def test_a_dropped_hop_connection_is_remade_by_the_next_hop(phone, app, svc):
     assert p.send("1") == control.screen  # the hop went on as if nothing happened
     assert "busy" not in p.screen
     assert app.extensions["kazi.sessions"]._client() is hop_client  # the same client, reconnected
+
+
+def test_a_redis_that_forgot_the_save_script_still_saves(phone, app, svc):
+    """Hops save with EVALSHA; a restarted Redis (here SCRIPT FLUSH) gets the script again."""
+    control = phone("+254712345670")
+    control.dial()
+    play(control, ENGLISH + START[:1])
+    p = phone()
+    p.dial()
+    p.send("1")
+    svc.redis.script_flush()
+    assert p.send("1") == control.screen
+    sealed = svc.redis.get(SESSION_KEY.format(p.session_id))
+    assert app.extensions["kazi.sessions"].open(sealed)["text"] == "1*1"
+    assert svc.redis.script_exists(app.extensions["kazi.sessions"]._cas.sha) == [True]
+    assert p.send("1") == control.send("1")  # the next save finds it cached again
+
+
+def test_a_hop_command_cut_off_mid_reply_leaves_no_reply_for_the_next(phone, app):
+    """A timeout after a command was sent closes the connection: its late reply is never
+    read as the next command's."""
+    phone().dial()
+    sessions = app.extensions["kazi.sessions"]
+    client = sessions._client()
+    usual = client.connection.socket_timeout
+    client.connection.disconnect()
+    client.connection.socket_timeout = 0.05  # taken up when it reconnects
+    try:
+        with pytest.raises(RedisTimeoutError):
+            sessions._command("BLPOP", "kazi:test:never-pushed", "0.3")
+    finally:
+        client.connection.socket_timeout = usual
+    assert sessions._command("ECHO", "mine") == b"mine"
+    assert sessions._client() is client
 
 
 def test_a_forked_process_makes_its_own_hop_connection(phone, app):
