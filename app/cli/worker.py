@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import logging
 import multiprocessing
+import os
 import pkgutil
 import signal
 from collections.abc import Sequence
@@ -53,6 +54,7 @@ class AppWorker(Worker):
         self.cron_url = cron_url
         self.cron: BaseProcess | None = None
         self._early_signal: int | None = None
+        self._pid = os.getpid()
 
     def work(self, burst: bool = False, **kwargs) -> bool:
         """Start the cron child (unless burst), work, and always stop the cron child."""
@@ -71,6 +73,14 @@ class AppWorker(Worker):
                 signal.signal(signum, handler)
 
     def _note_signal(self, signum: int, frame) -> None:
+        if os.getpid() != self._pid:
+            # A child forked while this handler was in (RQ's scheduler, forked before
+            # RQ installs its handlers; the cron child) and not yet past installing its
+            # own: stop as if it had none. Noting the signal there would lose it, and
+            # the stopping worker would wait on that child for ever.
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         self._early_signal = signum
 
     def _install_signal_handlers(self) -> None:

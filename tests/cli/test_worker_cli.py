@@ -173,6 +173,33 @@ def test_a_stop_whose_raise_was_swallowed_still_stops_the_worker_before_any_job(
     assert job.get_status() == JobStatus.QUEUED
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_child_forked_while_the_worker_starts_still_stops_on_a_signal(app, svc, signum):
+    """RQ forks its scheduler before installing its handlers, while the worker's early-stop
+    handler is in: a stop sent to that child before its own handlers are in must end it,
+    or the stopping worker waits on it for ever (seen once in CI)."""
+    from app.cli.worker import AppWorker
+
+    worker = AppWorker([svc.queues["default"]], connection=svc.redis, app=app)
+    previous = signal.signal(signum, worker._note_signal)
+    ready_r, ready_w = os.pipe()
+    try:
+        child = os.fork()
+        if child == 0:  # pragma: no cover - the child: it exits 0 only if the signal is lost
+            os.write(ready_w, b"!")  # running Python (a signal in fork() itself is dropped)
+            time.sleep(5)
+            os._exit(0)
+        assert os.read(ready_r, 1) == b"!"
+        os.kill(child, signum)
+        _pid, status = os.waitpid(child, 0)
+    finally:
+        signal.signal(signum, previous)
+        os.close(ready_r)
+        os.close(ready_w)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signum
+    assert worker._early_signal is None  # the worker's own note is untouched
+
+
 def _group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
