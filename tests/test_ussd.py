@@ -438,14 +438,21 @@ def test_callback_token_is_enforced(config, at_api):
     app.extensions["kazi"].redis.delete(SESSION_KEY.format("s1"))
 
 
-def test_a_dropped_hop_connection_is_remade_by_the_next_hop(phone, app, svc):
-    """Hops share one Redis connection per process; Redis dropping it costs nothing."""
+def _one_hop_behind_a_control(phone):
+    """Give a control phone past the language and "Register", and a fresh phone one hop
+    behind it (language chosen): its next "1" must draw the control's screen."""
     control = phone("+254712345670")
     control.dial()
     play(control, ENGLISH + START[:1])
     p = phone()
     p.dial()
     p.send("1")
+    return control, p
+
+
+def test_a_dropped_hop_connection_is_remade_by_the_next_hop(phone, app, svc):
+    """Hops share one Redis connection per process; Redis dropping it costs nothing."""
+    control, p = _one_hop_behind_a_control(phone)
     hop_client = app.extensions["kazi.sessions"]._client()
     assert svc.redis.client_kill_filter(_id=hop_client.client_id()) == 1
     assert p.send("1") == control.screen  # the hop went on as if nothing happened
@@ -455,12 +462,7 @@ def test_a_dropped_hop_connection_is_remade_by_the_next_hop(phone, app, svc):
 
 def test_a_redis_that_forgot_the_save_script_still_saves(phone, app, svc):
     """Hops save with EVALSHA; a restarted Redis (here SCRIPT FLUSH) gets the script again."""
-    control = phone("+254712345670")
-    control.dial()
-    play(control, ENGLISH + START[:1])
-    p = phone()
-    p.dial()
-    p.send("1")
+    control, p = _one_hop_behind_a_control(phone)
     svc.redis.script_flush()
     assert p.send("1") == control.screen
     sealed = svc.redis.get(SESSION_KEY.format(p.session_id))
