@@ -11,7 +11,7 @@ records: kept for review, answered 409 with the reason).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from app.crypto import PiiCipher
 from app.db import aware, defer
 from app.extensions import default_retry
 from app.listings.service import hold_open_listings
-from app.models import Agency, Licence, Person, Placement
+from app.models import Agency, Licence, Person, Placement, PlacementTransition
 from app.models.departure import DepartureDeclaration
 from app.models.partner import Movement, PartnerEvent, Permit, PoliceAlert
 from app.models.placement import ABROAD_STATES
@@ -118,7 +118,7 @@ def _departure(session: Session, row: PartnerEvent, event: Event, person: Person
     evidence = (f"{event.type} {event.id}: to {data['country']} via {data['port'] or '?'}, "
                 f"visa {data['visa_type'] or '?'}")
     if placement is not None and placement.status in ABROAD_STATES:
-        if placement.departed_on == event.occurred_at.date():
+        if _same_departure(session, placement, event.occurred_at):
             row.placement_id = placement.id  # the same departure, told again: nothing new
             return MATCHED
         return Outcome("rejected", "already_abroad",
@@ -137,6 +137,28 @@ def _departure(session: Session, row: PartnerEvent, event: Event, person: Person
         return refused
     _movement(session, row, event, person, placement)
     return APPLIED
+
+
+SAME_DEPARTURE = timedelta(hours=24)
+"""A departure told again (a new id, another checkpoint's time) within this of the one
+recorded is the same journey: nobody leaves twice without a return in between."""
+
+
+def _same_departure(session: Session, placement: Placement, occurred_at: datetime) -> bool:
+    """Tell whether a departure at ``occurred_at`` is the placement's recorded one.
+
+    Times are compared, not calendar dates: 23:50 and 00:20 are one departure.
+    """
+    departed = session.scalar(
+        select(PlacementTransition.occurred_at)
+        .where(PlacementTransition.placement_id == placement.id,
+               PlacementTransition.to_status == "departed")
+        .order_by(PlacementTransition.id.desc()).limit(1))
+    if departed is not None:
+        return abs(aware(departed) - occurred_at) <= SAME_DEPARTURE
+    if placement.departed_on is None:
+        return False
+    return abs((placement.departed_on - occurred_at.date()).days) <= SAME_DEPARTURE.days
 
 
 def _arrival(session: Session, row: PartnerEvent, event: Event, person: Person,

@@ -347,6 +347,25 @@ def test_the_same_departure_told_again_under_a_new_id_is_matched(svc, immigratio
     assert count(svc, PlacementTransition) == 1 and len(placements(svc, person_id)) == 1
 
 
+@pytest.mark.parametrize(("apart", "status", "code"), [
+    (timedelta(minutes=30), 200, "matched"),      # 23:50 and 00:20: one journey, two dates
+    (timedelta(hours=23), 200, "matched"),
+    (timedelta(hours=25), 409, "already_abroad"),  # a second departure without a return
+])
+def test_a_departure_told_again_is_matched_by_time_not_calendar_date(svc, immigration, apart,
+                                                                      status, code):
+    person_id = add_person(svc)
+    before_midnight = (utcnow() - timedelta(days=4)).replace(hour=23, minute=50, second=0,
+                                                             microsecond=0)
+    first = immigration.post(departure(occurred_at=before_midnight))
+    assert first.status_code == 200 and first.get_json()["status"] == "applied"
+    response = immigration.post(departure(occurred_at=before_midnight + apart))
+    assert response.status_code == status
+    body = response.get_json()
+    assert (body["status"] if status == 200 else body["error"]["code"]) == code
+    assert count(svc, PlacementTransition) == 1 and len(placements(svc, person_id)) == 1
+
+
 def test_a_body_over_1_mb_gets_413(immigration):
     response = immigration.post(b"{" + b" " * (1024 * 1024 + 10) + b"}")
     assert response.status_code == 413
