@@ -3,17 +3,27 @@
 The engine and journeys are the ones USSD uses. The state lives in SQL (an SMS
 reply may come days later and must survive a Redis restart), encrypted because
 it holds answers. Each screen goes out as one SMS through ``queue_sms``.
+
+A dialogue can also be *implied*: a question sent to many numbers at once (a
+check-in) stores no dialogue row per number. When a number with no open dialogue
+replies, the openers registered with ``@implied`` are asked whether that number is
+waiting on such a question; the first that says so gives the screen, language and
+ref, and the dialogue starts there, as if it had been stored when the question
+went out, and takes the reply as its first input.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app import import_modules
 from app.db import aware, utcnow
 from app.events import Hop, apply
 from app.extensions import Services
@@ -25,6 +35,28 @@ from menus import engine
 
 DEFAULT_TTL = timedelta(days=3)
 """How long an unanswered dialogue waits for its next reply."""
+
+IMPLIED_MODULES = ("app.checkins.replies",)
+"""Modules that register openers of implied dialogues; each feature adds its own line."""
+
+
+@dataclass(frozen=True)
+class Implied:
+    """A question a number was sent without a stored dialogue: where its dialogue starts."""
+
+    screen: str
+    lang: str
+    ref: str
+
+
+Opener = Callable[[Services, Session, str], Implied | None]
+_openers: list[Opener] = []
+
+
+def implied(opener: Opener) -> Opener:
+    """Register ``opener``: given a number with no open dialogue, the question it awaits."""
+    _openers.append(opener)
+    return opener
 
 
 def start(svc: Services, session: Session, phone: str, screen: str, *, lang: str, ref: str,
@@ -52,18 +84,38 @@ def active(session: Session, phone: str) -> SmsDialogue | None:
 
 def answer(svc: Services, session: Session, phone: str, text: str, reply_key: str,
            queue: str = "default") -> engine.Step | None:
-    """Feed an SMS reply to the number's open dialogue; None when there is none."""
+    """Feed an SMS reply to the number's open (or implied) dialogue; None when it has none."""
     dialogue = active(session, phone)
-    if dialogue is None:
-        return None
-    state = json.loads(svc.cipher.decrypt(dialogue.state_enc))
+    if dialogue is not None:
+        state = json.loads(svc.cipher.decrypt(dialogue.state_enc))
+        ref, number = dialogue.ref, dialogue.step
+    else:
+        opened = _implied(svc, session, phone)
+        if opened is None:
+            return None
+        ref, number = opened.ref, 0
+        state = engine.new_state(svc.flow, opened.lang)
+        state["screen"] = opened.screen
+        first = engine.begin(svc.flow, state, Ports(svc), translate)
+        if first.events:
+            apply(Hop(svc, session, phone, ref, first.state, channel="sms"), first.events)
+        state = first.state
     step = engine.step(svc.flow, state, text, Ports(svc), translate)
     if step.events:
-        apply(Hop(svc, session, phone, dialogue.ref, step.state, channel="sms"), step.events)
+        apply(Hop(svc, session, phone, ref, step.state, channel="sms"), step.events)
     body = engine.render(svc.flow, step.state, translate)
     queue_sms(session, phone, body, kind="dialogue", queue=queue, dedupe_key=reply_key)
-    _save(svc, session, phone, dialogue.ref, step, dialogue.step + 1, DEFAULT_TTL)
+    _save(svc, session, phone, ref, step, number + 1, DEFAULT_TTL)
     return step
+
+
+def _implied(svc: Services, session: Session, phone: str) -> Implied | None:
+    import_modules(IMPLIED_MODULES)
+    for opener in _openers:
+        found = opener(svc, session, phone)
+        if found is not None:
+            return found
+    return None
 
 
 def close(session: Session, phone: str) -> None:

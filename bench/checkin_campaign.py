@@ -13,7 +13,7 @@ What it does, for ``--small`` people and then ``--people`` people (memory must s
    ``--workers`` real RQ workers (``AppWorker``, the class ``kazi worker`` runs;
    it runs ``bulk`` jobs in its own process, no horse) listen on ``bulk``.
 3. ``send_due`` runs in its own process, at noon in Riyadh: it streams the
-   placements by keyset pages of 5,000, writes check-ins, messages and dialogues,
+   placements by keyset pages of 5,000, writes check-ins and messages,
    and defers ``send_batch`` jobs of 500 recipients with one body (rate-limited by
    RQ). The workers drain ``bulk`` while it writes. The clock starts when
    ``send_due`` is called and stops when the last recipient reaches the AT server.
@@ -27,9 +27,9 @@ What it does, for ``--small`` people and then ``--people`` people (memory must s
 7. For scale, the PostgreSQL floor: one ``INSERT ... SELECT generate_series`` of as
    many message rows (rolled back): what storing a single row per recipient costs
    this machine, with no Python at all. Then each per-recipient write the campaign
-   makes (store the SMS, the check-in and the reply dialogue; claim each SMS; record
-   each outcome), as one set-based statement per write, timed in one transaction and
-   rolled back, and set against the time 0.5 x the baseline allows the whole campaign.
+   makes (store the SMS and the check-in; claim each SMS; record each outcome), as
+   one set-based statement per write, timed in one transaction and rolled back, and
+   set against the time 0.5 x the baseline allows the whole campaign.
 
 Prints a table and writes ``bench/results/checkin_campaign.json``. Target:
 recipients/s >= 0.5 x the baseline's, with the same peak memory at both sizes.
@@ -301,8 +301,9 @@ FLOOR_ROWS = (
     "FROM generate_series(1, :n) AS g")
 
 DURABLE_WRITES = (
-    # (what, statement): each per-recipient write the campaign makes today, shaped as
-    # the app writes it, for every person loaded. Run in order in one transaction.
+    # (what, statement): each per-recipient write the campaign makes, shaped as the
+    # app writes it, for every person loaded. Run in order in one transaction. (Before
+    # commit "implied check-in dialogues" it also stored each person's reply dialogue.)
     ("store the check-in SMS (messages)",
      "INSERT INTO messages (to_phone, body, kind, queue, dedupe_key, status, attempts, "
      "person_id, created_at, updated_at) SELECT p.phone, repeat('x', 130), 'checkin', 'bulk', "
@@ -311,12 +312,6 @@ DURABLE_WRITES = (
      "INSERT INTO checkins (placement_id, phone, sequence, due_at, status, message_id, batch, "
      "sent_at) SELECT p.id, m.to_phone, 99, now(), 'sent', m.id, m.id, now() "
      "FROM messages AS m JOIN placements AS p ON 'cost:' || p.id = m.dedupe_key"),
-    ("open the reply dialogue (sms_dialogues)",
-     "INSERT INTO sms_dialogues (phone, ref, state_enc, step, updated_at, expires_at) "
-     "SELECT p.phone, 'checkin:' || p.id, decode(repeat('ab', 180), 'hex'), 0, now(), "
-     "now() + interval '3 days' FROM placements AS p ON CONFLICT (phone) DO UPDATE SET "
-     "ref = EXCLUDED.ref, state_enc = EXCLUDED.state_enc, step = EXCLUDED.step, "
-     "updated_at = EXCLUDED.updated_at, expires_at = EXCLUDED.expires_at"),
     ("claim each SMS before sending",
      "UPDATE messages SET status = 'sending', attempts = attempts + 1, updated_at = now() "
      "WHERE kind = 'checkin' AND dedupe_key LIKE 'cost:%' "
@@ -332,7 +327,7 @@ DURABLE_WRITES = (
 def postgres_floor(database_url: str, people: int) -> float:
     """Time PostgreSQL alone inserting ``people`` message rows in one statement (rolled back).
 
-    No Python, no network per row, no check-ins or dialogues: a lower bound for what
+    No Python, no network per row, no check-ins: a lower bound for what
     writing one durable row per recipient costs on this machine at this moment.
     """
     from sqlalchemy import create_engine, text

@@ -1,9 +1,10 @@
 """The check-in over SMS: 1 fine, 2 problem (then what kind), 3 danger.
 
-``app.checkins.campaign`` opens it at ``checkin.ask`` for each person due; a late
-``2`` opens it at ``checkin.problem``. The events say what the person answered;
-``app.checkins.replies`` records the answer and opens the case, whose reference the
-last screen shows.
+``app.checkins.campaign`` sends its first screen, ``checkin.ask``, to each person
+due; the person's first reply opens the dialogue there (an implied dialogue of
+``app.dialogues``). A late ``2`` opens it at ``checkin.problem``. The events say
+what the person answered; ``app.checkins.replies`` records the answer and opens
+the case, whose reference the last screen shows.
 """
 
 from __future__ import annotations

@@ -1,15 +1,16 @@
 """Send the check-ins due at a moment: streamed from SQL, sent in batches on ``bulk``.
 
 One run walks the placements abroad by keyset pages, never holding more than one
-page. For each page it writes, in one transaction, the CheckIn rows, their
-Messages and their SMS dialogues, and defers ``workers.sms.send_batch`` jobs of
-``SMS_BATCH_SIZE`` recipients with one body each: one AT request per job, in bulk
-mode with ``enqueue=1``. On PostgreSQL a page is one statement that reads the
-placements and writes all three tables on the server (``_write_page_pg``), giving
-back only each batch's message ids; SQLite reads the rows into Python and writes
-them with the same arithmetic (``due.py``). RQ's own rate limit caps how many of
-those jobs are queued or running at once, so a campaign never takes every worker or
-floods AT.
+page. For each page it writes, in one transaction, the CheckIn rows and their
+Messages, and defers ``workers.sms.send_batch`` jobs of ``SMS_BATCH_SIZE``
+recipients with one body each: one AT request per job, in bulk mode with
+``enqueue=1``. On PostgreSQL a page is one statement that reads the placements and
+writes both tables on the server (``_write_page_pg``), giving back only each
+batch's message ids; SQLite reads the rows into Python and writes them with the
+same arithmetic (``due.py``). No dialogue row is stored per person: a reply opens
+the check-in's dialogue when it comes (``app.checkins.replies.awaited_checkin``).
+RQ's own rate limit caps how many of those jobs are queued or running at once, so a
+campaign never takes every worker or floods AT.
 
 A run is idempotent: a check-in is unique per placement and sequence, and each
 message's dedupe key names both, so a second run for the same moment sends nothing.
@@ -17,7 +18,6 @@ message's dedupe key names both, so a second run for the same moment sends nothi
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Sequence
@@ -31,7 +31,6 @@ from rq.rate_limit import RateLimitRegistry
 from sqlalchemy import (
     DateTime,
     Integer,
-    LargeBinary,
     Select,
     String,
     Text,
@@ -49,7 +48,6 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects.postgresql import REGCLASS, aggregate_order_by
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -62,7 +60,7 @@ from app.checkins.due import (
     is_waking,
     parse_as_of,
 )
-from app.checkins.replies import REF_PREFIX, REPLY_WINDOW, dialogue_ref
+from app.checkins.replies import FIRST_SCREEN
 from app.db import aware, defer, utcnow
 from app.extensions import LIVE, Services
 from app.i18n import LANGUAGES, translate
@@ -81,9 +79,6 @@ KIND = "checkin"
 
 SEND_BATCH_JOB = "workers.sms.send_batch"
 """The job that sends one page's messages, one AT request per body and batch size."""
-
-FIRST_SCREEN = "checkin.ask"
-"""Where each check-in dialogue starts (``menus/checkin.py``)."""
 
 DEFAULT_PAGE = 5000
 """Placements read and written per transaction unless ``CHECKIN_PAGE_SIZE`` says otherwise.
@@ -140,14 +135,6 @@ def send_job(svc: Services, message_ids: Sequence[int]) -> dict[str, Any]:
             "rate_limit": rate_limit(svc)}
 
 
-@dataclass(frozen=True)
-class _Opening:
-    """A check-in's first SMS and sealed dialogue state in one language."""
-
-    body: str
-    state_enc: bytes
-
-
 def send_due(svc: Services, as_of: str | datetime | None = None) -> dict[str, Any]:
     """Create and queue every check-in due at ``as_of`` (default now); give counts."""
     moment = parse_as_of(as_of)
@@ -175,7 +162,7 @@ def _run(svc: Services, moment: datetime, counts: dict[str, Any]) -> None:
     if not awake:
         return
     page_size = int(svc.config.get("CHECKIN_PAGE_SIZE") or DEFAULT_PAGE)
-    openings: dict[str, _Opening] = {}
+    openings: dict[str, str] = {}
     on_postgres = svc.db.engine.dialect.name == "postgresql"
     last_id = 0
     while True:
@@ -302,8 +289,8 @@ class _Page:
 
 
 def _write_page(svc: Services, session: Session, moment: datetime, rows: Sequence[Any],
-                openings: dict[str, _Opening]) -> _Page:
-    """Write one page's check-ins, SMS and dialogues, and defer their send jobs (portable)."""
+                openings: dict[str, str]) -> _Page:
+    """Write one page's check-ins and SMS, and defer their send jobs (portable)."""
     page = _Page(last_id=rows[-1].id if rows else None, checked=len(rows))
     todo: list[tuple[Any, int, str]] = []
     numbers: set[str] = set()
@@ -328,7 +315,7 @@ def _write_page(svc: Services, session: Session, moment: datetime, rows: Sequenc
     keys = [f"checkin:{row.id}:{sequence}" for row, sequence, _ in todo]
     message_id = dict((key, id_) for id_, key in insert_many(
         session, Message.__table__,
-        [{"to_phone": row.phone, "body": openings[lang].body, "kind": KIND, "queue": "bulk",
+        [{"to_phone": row.phone, "body": openings[lang], "kind": KIND, "queue": "bulk",
           "dedupe_key": key, "status": PENDING, "attempts": 0, "person_id": row.person_id,
           "created_at": now, "updated_at": now}
          for (row, _, lang), key in zip(todo, keys, strict=True)],
@@ -337,23 +324,13 @@ def _write_page(svc: Services, session: Session, moment: datetime, rows: Sequenc
     batches = _batches(svc, [(message_id[key], lang)
                              for (_, _, lang), key in zip(todo, keys, strict=True)])
     batch_of = {mid: ids[0] for ids in batches for mid in ids}
-    checkin_id = dict((placement_id, id_) for id_, placement_id in insert_many(
-        session, CheckIn.__table__,
-        [{"placement_id": row.id, "phone": row.phone, "sequence": sequence,
-          "due_at": due_at(aware(row.arrived_at), sequence), "status": "sent",
-          "message_id": message_id[key], "batch": batch_of[message_id[key]],
-          "sent_at": moment}
-         for (row, sequence, _), key in zip(todo, keys, strict=True)],
-        returning=("id", "placement_id"),
-    ))
-    # Any dialogue these numbers still have has expired (the page query saw to that):
-    # the check-in's replaces it.
-    insert_many(session, SmsDialogue.__table__, [
-        {"phone": row.phone, "ref": dialogue_ref(checkin_id[row.id]),
-         "state_enc": openings[lang].state_enc, "step": 0, "updated_at": now,
-         "expires_at": moment + REPLY_WINDOW}
-        for row, _, lang in todo
-    ], replace_on="phone")
+    insert_many(session, CheckIn.__table__, [
+        {"placement_id": row.id, "phone": row.phone, "sequence": sequence,
+         "due_at": due_at(aware(row.arrived_at), sequence), "status": "sent",
+         "message_id": message_id[key], "batch": batch_of[message_id[key]],
+         "sent_at": moment}
+        for (row, sequence, _), key in zip(todo, keys, strict=True)
+    ])
     _defer_batches(svc, session, batches)
     page.created, page.batches = len(todo), len(batches)
     return page
@@ -368,13 +345,13 @@ def _defer_batches(svc: Services, session: Session, batches: Sequence[list[int]]
 
 def _write_page_pg(svc: Services, session: Session, moment: datetime,
                    awake: Sequence[str | None], after: int, size: int,
-                   openings: dict[str, _Opening]) -> _Page:
+                   openings: dict[str, str]) -> _Page:
     """Do what ``_write_page`` does in one PostgreSQL statement, and defer the send jobs.
 
     The page query, the due arithmetic of ``due.py``, the checks and the batching run
-    on the server; message and check-in ids come from their sequences there, so the
-    check-ins and dialogues can name them in the same statement. Only the counts and
-    each batch's message ids come back: the rows never travel to Python and back.
+    on the server; message ids come from their sequence there, so the check-ins can
+    name them in the same statement. Only the counts and each batch's message ids
+    come back: the rows never travel to Python and back.
     """
     for lang in LANGUAGES:
         if lang not in openings:
@@ -399,8 +376,7 @@ def _write_page_pg(svc: Services, session: Session, moment: datetime,
     lang = case((todo.c.lang.in_(LANGUAGES), todo.c.lang), else_=LANGUAGES[0])
     fresh = (select(todo.c.id.label("placement_id"), todo.c.person_id, todo.c.phone,
                     todo.c.sequence, todo.c.first_at, lang.label("lang"),
-                    func.nextval(_sequence_of(session, Message)).label("message_id"),
-                    func.nextval(_sequence_of(session, CheckIn)).label("checkin_id"))
+                    func.nextval(_sequence_of(session, Message)).label("message_id"))
              .where(todo.c.nth == 1).cte("fresh").prefix_with("MATERIALIZED"))
     numbered = select(fresh, func.row_number().over(partition_by=fresh.c.lang,
                                                     order_by=fresh.c.message_id)
@@ -409,12 +385,10 @@ def _write_page_pg(svc: Services, session: Session, moment: datetime,
     batched = select(numbered, func.min(numbered.c.message_id).over(
         partition_by=(numbered.c.lang, (numbered.c.rn - 1) // batch_size)).label("batch")
     ).cte("batched")
-    # One body and one sealed state per language (a CASE: a VALUES list of them would
-    # keep SQLAlchemy from caching the statement's compiled form).
-    body = case({code: literal(openings[code].body, Text) for code in LANGUAGES},
+    # One body per language (a CASE: a VALUES list of them would keep SQLAlchemy from
+    # caching the statement's compiled form).
+    body = case({code: literal(openings[code], Text) for code in LANGUAGES},
                 value=batched.c.lang)
-    state_enc = case({code: literal(openings[code].state_enc, LargeBinary)
-                      for code in LANGUAGES}, value=batched.c.lang)
     now = utcnow()
     messages = insert(Message.__table__).from_select(
         ["id", "to_phone", "body", "kind", "queue", "dedupe_key", "status", "attempts",
@@ -425,25 +399,14 @@ def _write_page_pg(svc: Services, session: Session, moment: datetime,
                literal(PENDING), literal(0), batched.c.person_id, literal(now), literal(now))
     ).cte("new_messages")
     checkins = insert(CheckIn.__table__).from_select(
-        ["id", "placement_id", "phone", "sequence", "due_at", "status", "message_id", "batch",
+        ["placement_id", "phone", "sequence", "due_at", "status", "message_id", "batch",
          "sent_at"],
-        select(batched.c.checkin_id, batched.c.placement_id, batched.c.phone,
+        select(batched.c.placement_id, batched.c.phone,
                batched.c.sequence,
                func.timezone("UTC", batched.c.first_at
                              + func.make_interval(0, batched.c.sequence - 1)),
                literal("sent"), batched.c.message_id, batched.c.batch, literal(moment))
     ).cte("new_checkins")
-    # Any dialogue these numbers still have has expired (the page query saw to that):
-    # the check-in's replaces it.
-    new_dialogue = pg_insert(SmsDialogue.__table__).from_select(
-        ["phone", "ref", "state_enc", "step", "updated_at", "expires_at"],
-        select(batched.c.phone, literal(f"{REF_PREFIX}:") + cast(batched.c.checkin_id, String),
-               state_enc, literal(0), literal(now), literal(moment + REPLY_WINDOW)))
-    dialogues = new_dialogue.on_conflict_do_update(
-        index_elements=["phone"],
-        set_={name: new_dialogue.excluded[name]
-              for name in ("ref", "state_enc", "step", "updated_at", "expires_at")},
-    ).cte("new_dialogues")
     summary = select(
         func.count().label("checked"), func.max(due.c.id).label("last_id"),
         func.count().filter(due.c.sequence < 1).label("not_due"),
@@ -460,7 +423,7 @@ def _write_page_pg(svc: Services, session: Session, moment: datetime,
         select(summary, jobs.c.ids)
         .select_from(summary.outerjoin(jobs, true()))
         .order_by(jobs.c.lang, jobs.c.batch)
-        .add_cte(messages, checkins, dialogues)
+        .add_cte(messages, checkins)
     ).all()
     first_row = result[0]
     batches = [list(row.ids) for row in result if row.ids is not None]
@@ -489,14 +452,12 @@ def _batches(svc: Services, messages: Sequence[tuple[int, str]]) -> list[list[in
             for start in range(0, len(ids), size)]
 
 
-def _opening(svc: Services, lang: str) -> _Opening:
-    """Render the check-in's first screen and seal its dialogue state, once per language."""
+def _opening(svc: Services, lang: str) -> str:
+    """Render the check-in's first screen in ``lang``, once per language and run."""
     state = engine.new_state(svc.flow, lang)
     state["screen"] = FIRST_SCREEN
     step = engine.begin(svc.flow, state, Ports(svc), translate)
-    body = engine.render(svc.flow, step.state, translate)
-    sealed = svc.cipher.encrypt(json.dumps(step.state, separators=(",", ":")))
-    return _Opening(body=body, state_enc=sealed)
+    return engine.render(svc.flow, step.state, translate)
 
 
 def live_message_ids(svc: Services) -> set[int]:

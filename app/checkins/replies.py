@@ -1,9 +1,13 @@
 """Answers to a check-in: through its SMS dialogue, or late, as a bare 1, 2 or 3.
 
-Inside the dialogue (``menus/checkin.py``) the events below record the answer and
-open the case. When the dialogue has expired, the keyword router sends a bare
-``1``, ``2`` or ``3`` here: it still counts if the number had a check-in in the
-last ``LATE_WINDOW``, because a ``3`` must never be lost.
+A campaign stores no dialogue per person: a check-in's dialogue is implied
+(``app.dialogues.implied``). The first reply from a number whose latest check-in
+went out less than ``REPLY_WINDOW`` ago, is still unanswered and has no other
+dialogue open starts it at ``checkin.ask`` in the language the check-in was sent
+in, and is its first input. Inside the dialogue (``menus/checkin.py``) the events
+below record the answer and open the case. After that window, the keyword router
+sends a bare ``1``, ``2`` or ``3`` here: it still counts if the number had a
+check-in in the last ``LATE_WINDOW``, because a ``3`` must never be lost.
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import dialogues
-from app.db import utcnow
+from app.db import aware, utcnow
 from app.events import Hop, handles
 from app.extensions import Services
+from app.i18n import LANGUAGES
 from app.keywords import KeywordContext, keyword, unknown
-from app.models import Case, CheckIn, Placement
+from app.models import Case, CheckIn, Contact, Person, Placement
 from app.protection.cases import open_case
 from menus.engine import Event
 
@@ -33,6 +38,9 @@ REPLY_WINDOW = timedelta(days=7)
 
 REF_PREFIX = "checkin"
 """Dialogue refs read ``checkin:<check-in id>`` (``…:<inbound id>`` when opened late)."""
+
+FIRST_SCREEN = "checkin.ask"
+"""Where each check-in dialogue starts (``menus/checkin.py``)."""
 
 DANGER_TEXT = "Check-in reply 3: in danger"
 """The case's first words when a ``3`` came without words of its own."""
@@ -77,6 +85,41 @@ def open_checkin_case(session: Session, svc: Services, checkin: CheckIn, *, answ
     checkin.case_id = case.id
     log.info("check-in %d answer %s opened case %d", checkin.id, answer, case.id)
     return case
+
+
+# The implied dialogue ------------------------------------------------------------------
+
+
+@dialogues.implied
+def awaited_checkin(svc: Services, session: Session, phone: str) -> dialogues.Implied | None:
+    """Give the dialogue of the number's check-in still awaiting its answer, if any.
+
+    Only the number's latest check-in counts, and only while it is ``sent``: once it
+    is answered or missed, its question is closed.
+    """
+    latest = session.execute(
+        select(CheckIn.id, CheckIn.status, CheckIn.sent_at, CheckIn.placement_id)
+        .where(CheckIn.phone == phone, CheckIn.sent_at.is_not(None))
+        .order_by(CheckIn.sent_at.desc(), CheckIn.id.desc())
+        .limit(1)
+    ).first()
+    if latest is None or latest.status != "sent" or aware(latest.sent_at) < utcnow() - REPLY_WINDOW:
+        return None
+    return dialogues.Implied(screen=FIRST_SCREEN, lang=checkin_language(session, phone,
+                                                                        latest.placement_id),
+                             ref=dialogue_ref(latest.id))
+
+
+def checkin_language(session: Session, phone: str, placement_id: int) -> str:
+    """Give the language a check-in goes out in, as the campaign chooses it.
+
+    The number's Contact, else the language of the person placed, else English.
+    """
+    lang = session.scalar(select(Contact.lang).where(Contact.phone == phone))
+    if not lang:
+        lang = session.scalar(select(Person.lang).join(Placement, Placement.person_id == Person.id)
+                              .where(Placement.id == placement_id))
+    return lang if lang in LANGUAGES else LANGUAGES[0]
 
 
 # In the dialogue ----------------------------------------------------------------------

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from app.checkins.campaign import send_due
+from app.checkins.replies import REPLY_WINDOW
 from app.i18n import translate
 from app.models import Case, CheckIn, Contact, InboundSms, SmsDialogue
 from tests.checkins.helpers import abroad, checkins, messages, sms
@@ -118,9 +119,10 @@ def test_a_wrong_answer_reasks_and_keeps_the_dialogue(svc, client, work) -> None
 
 def test_a_late_3_after_the_dialogue_expired_still_opens_a_critical_case(svc, client,
                                                                           work) -> None:
-    checked_in(svc, work, days_ago=10)  # its dialogue closed three days ago
-    assert dialogue(svc) is not None and dialogue(svc).expires_at.replace(
-        tzinfo=UTC) < datetime.now(UTC)
+    checked_in(svc, work, days_ago=10)  # its reply window closed three days ago
+    [checkin] = checkins(svc)
+    assert checkin.sent_at.replace(tzinfo=UTC) + REPLY_WINDOW < datetime.now(UTC)
+    assert dialogue(svc) is None
 
     sms(client, A, "3 my boss locked me in")
     work()
@@ -220,10 +222,15 @@ def test_stop_in_the_middle_of_a_check_in_never_pauses_help(svc, client, work) -
         assert session.scalar(select(Contact.checkins_paused).where(Contact.phone == A))
 
 
-def test_the_checkin_ref_names_its_check_in(svc, work) -> None:
+def test_the_checkin_ref_names_its_check_in(svc, client, work) -> None:
     checked_in(svc, work)
     [checkin] = checkins(svc)
-    assert dialogue(svc).ref == f"checkin:{checkin.id}"
+    assert dialogue(svc) is None  # the campaign stores none: the first reply opens it
+
+    sms(client, A, "7")
+    work()
+
+    assert dialogue(svc).ref == f"checkin:{checkin.id}" and dialogue(svc).step == 1
     with svc.db.Session() as session:
         assert session.get(CheckIn, checkin.id).message_id == messages(svc, A)[0].id
 
@@ -242,3 +249,37 @@ def test_stop_pauses_check_ins_but_help_still_opens_a_case(svc, client, work) ->
     with svc.db.Session() as session:
         assert session.scalar(select(Contact.checkins_paused).where(Contact.phone == A))
     assert send_due(svc, moment)["created"] == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "sw"])
+def test_the_first_reply_opens_the_dialogue_in_the_language_the_check_in_went_out_in(
+        svc, client, work, at_api, lang) -> None:
+    checked_in(svc, work, lang=lang)
+    [sent] = messages(svc, A)
+    assert sent.body.startswith(translate(lang, "checkin.ask"))
+
+    sms(client, A, "2")
+    work()
+
+    assert last_body(svc).startswith(translate(lang, "checkin.problem"))
+    assert at_api.sent[-1][:2] == (A, last_body(svc))
+    sms(client, A, "1")  # unpaid wages
+    work()
+
+    [case] = cases(svc)
+    assert case.category == "unpaid_wages" and routes(svc) == ["dialogue", "dialogue"]
+    assert last_body(svc) == translate(lang, "checkin.reported", case_ref=case.ref)
+
+
+@pytest.mark.parametrize("close", ["answered", "missed"])
+def test_a_check_in_answered_or_missed_no_longer_takes_replies_as_its_menu(
+        svc, client, work, close) -> None:
+    checked_in(svc, work)
+    with svc.db.session() as session:
+        session.get(CheckIn, checkins(svc)[0].id).status = close
+
+    sms(client, A, "7")
+    work()
+
+    assert dialogue(svc) is None and routes(svc) == ["unknown"]
+    assert not last_body(svc).startswith(translate("en", "err.choice"))
