@@ -63,11 +63,7 @@ def start(svc: Services, session: Session, phone: str, screen: str, *, lang: str
           data: dict[str, Any] | None = None, ttl: timedelta = DEFAULT_TTL,
           queue: str = "default", kind: str = "dialogue") -> engine.Step:
     """Open a dialogue at ``screen`` and queue its first SMS; replaces any open one."""
-    state = engine.new_state(svc.flow, lang, **(data or {}))
-    state["screen"] = screen
-    step = engine.begin(svc.flow, state, Ports(svc), translate)
-    if step.events:
-        apply(Hop(svc, session, phone, ref, step.state, channel="sms"), step.events)
+    step = _begin(svc, session, phone, screen, lang=lang, ref=ref, data=data)
     text = engine.render(svc.flow, step.state, translate)
     queue_sms(session, phone, text, kind=kind, queue=queue, dedupe_key=f"dlg:{ref}:0")
     _save(svc, session, phone, ref, step, 0, ttl)
@@ -94,18 +90,24 @@ def answer(svc: Services, session: Session, phone: str, text: str, reply_key: st
         if opened is None:
             return None
         ref, number = opened.ref, 0
-        state = engine.new_state(svc.flow, opened.lang)
-        state["screen"] = opened.screen
-        first = engine.begin(svc.flow, state, Ports(svc), translate)
-        if first.events:
-            apply(Hop(svc, session, phone, ref, first.state, channel="sms"), first.events)
-        state = first.state
+        state = _begin(svc, session, phone, opened.screen, lang=opened.lang, ref=ref).state
     step = engine.step(svc.flow, state, text, Ports(svc), translate)
     if step.events:
         apply(Hop(svc, session, phone, ref, step.state, channel="sms"), step.events)
     body = engine.render(svc.flow, step.state, translate)
     queue_sms(session, phone, body, kind="dialogue", queue=queue, dedupe_key=reply_key)
     _save(svc, session, phone, ref, step, number + 1, DEFAULT_TTL)
+    return step
+
+
+def _begin(svc: Services, session: Session, phone: str, screen: str, *, lang: str, ref: str,
+           data: dict[str, Any] | None = None) -> engine.Step:
+    """Enter ``screen`` in a new state and commit the events entering it emits."""
+    state = engine.new_state(svc.flow, lang, **(data or {}))
+    state["screen"] = screen
+    step = engine.begin(svc.flow, state, Ports(svc), translate)
+    if step.events:
+        apply(Hop(svc, session, phone, ref, step.state, channel="sms"), step.events)
     return step
 
 

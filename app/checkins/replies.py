@@ -97,12 +97,7 @@ def awaited_checkin(svc: Services, session: Session, phone: str) -> dialogues.Im
     Only the number's latest check-in counts, and only while it is ``sent``: once it
     is answered or missed, its question is closed.
     """
-    latest = session.execute(
-        select(CheckIn.id, CheckIn.status, CheckIn.sent_at, CheckIn.placement_id)
-        .where(CheckIn.phone == phone, CheckIn.sent_at.is_not(None))
-        .order_by(CheckIn.sent_at.desc(), CheckIn.id.desc())
-        .limit(1)
-    ).first()
+    latest = recent_checkin(session, phone)
     if latest is None or latest.status != "sent" or aware(latest.sent_at) < utcnow() - REPLY_WINDOW:
         return None
     return dialogues.Implied(screen=FIRST_SCREEN, lang=checkin_language(session, phone,
