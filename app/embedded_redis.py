@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import redis
 
+from app.redis_conn import connect, is_sentinel
+
 __all__ = ["EmbeddedRedis", "ensure_redis", "redis_answers", "redis_server_binary"]
 
 START_TIMEOUT = 10.0
@@ -31,7 +33,7 @@ def redis_answers(url: str, timeout: float = 0.5) -> bool:
     try:
         # The context manager closes the client's own pool, so no socket is left for
         # the garbage collector to complain about (pytest runs with warnings as errors).
-        with redis.Redis.from_url(
+        with connect(
             url, socket_timeout=timeout, socket_connect_timeout=timeout, retry_on_timeout=False
         ) as client:
             return bool(client.ping())
@@ -238,6 +240,9 @@ def ensure_redis(url: str, data_dir: Path | None = None) -> tuple[str, EmbeddedR
     """Return `url` if Redis answers there, else start an embedded server and return its URL."""
     if redis_answers(url):
         return url, None
+    if is_sentinel(url):
+        # A Sentinel group is production's Redis: never stand in for it.
+        raise RuntimeError("REDIS_URL names a Sentinel group, and no master answers through it")
     if redis_server_binary() is None:
         raise RuntimeError(_NO_BINARY)
     parts = urlsplit(url)

@@ -17,6 +17,7 @@ from rq.job import Job, JobStatus
 
 from app.crypto import PiiCipher
 from app.db import Database
+from app.redis_conn import connect
 from app.sms.backends import SmsBackend, backend_from_config
 from menus import build_flow
 from menus.engine import Flow
@@ -48,7 +49,7 @@ class Services:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Services:
-        redis = Redis.from_url(
+        redis = connect(
             config["REDIS_URL"], socket_timeout=2, socket_connect_timeout=2,
             health_check_interval=30,
         )

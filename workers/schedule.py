@@ -25,6 +25,8 @@ from redis.exceptions import RedisError
 from rq.cron import CronJob, CronScheduler
 from rq.cron_job_registry import get_registry_key
 
+from app.redis_conn import connect
+
 log = logging.getLogger(__name__)
 
 
@@ -203,6 +205,6 @@ def run(redis_url: str, schedule: tuple[Entry, ...] = SCHEDULE) -> None:
     # process (not the handlers a forking parent left behind).
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    with Redis.from_url(redis_url) as connection:
+    with connect(redis_url) as connection:
         Scheduler(connection, schedule).start()
 

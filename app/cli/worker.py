@@ -14,13 +14,13 @@ from multiprocessing.process import BaseProcess
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from redis import Redis
 from rq import Queue, SimpleWorker, Worker
 from rq.exceptions import StopRequested
 from rq.job import Job
 from rq.worker import SHUTDOWN_SIGNAL, WorkerStatus
 
 from app.extensions import QUEUES
+from app.redis_conn import connect
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
                                  f"choose from {' '.join(QUEUES)}", param_hint="QUEUES")
     app = current_app._get_current_object()
     url = app.config["REDIS_URL"]
-    with Redis.from_url(url) as connection:
+    with connect(url) as connection:
         rq_worker = AppWorker(
             [Queue(name, connection=connection) for name in names],
             connection=connection, app=app, cron_url=None if burst else url,

@@ -208,17 +208,25 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
-@pytest.mark.parametrize("how", ["sigterm-to-worker", "sigint-to-group"])
-def test_worker_runs_the_cron_scheduler_and_stops_with_it(config, svc, tmp_path, how):
-    proc = subprocess.Popen([*KAZI, "worker"], env=worker_env(config), cwd=tmp_path,
+def start_leading_worker(config: dict, svc, cwd: Path) -> subprocess.Popen:
+    """Start ``kazi worker`` in its own process group; return once its cron leads."""
+    proc = subprocess.Popen([*KAZI, "worker"], env=worker_env(config), cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             process_group=0)
+    deadline = time.monotonic() + 30
+    while svc.redis.get(LEADER_KEY) is None:
+        if proc.poll() is not None or time.monotonic() > deadline:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate(timeout=10)
+            raise AssertionError(f"the cron scheduler never took the leader key:\n{output}")
+        time.sleep(0.1)
+    return proc
+
+
+@pytest.mark.parametrize("how", ["sigterm-to-worker", "sigint-to-group"])
+def test_worker_runs_the_cron_scheduler_and_stops_with_it(config, svc, tmp_path, how):
+    proc = start_leading_worker(config, svc, tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while svc.redis.get(LEADER_KEY) is None:
-            assert proc.poll() is None, proc.stdout.read()
-            assert time.monotonic() < deadline, "the cron scheduler never took the leader key"
-            time.sleep(0.1)
         holder = svc.redis.get(LEADER_KEY).decode()
         assert holder.split(":")[1] != str(proc.pid)  # a child process leads, not the worker
         if how == "sigterm-to-worker":
