@@ -17,6 +17,7 @@ from rq.job import Job, JobStatus
 
 from app.crypto import PiiCipher
 from app.db import Database
+from app.i18n import LANGUAGES, keys
 from app.redis_conn import connect
 from app.sms.backends import SmsBackend, backend_from_config
 from menus import build_flow
@@ -33,6 +34,24 @@ LIVE = {
 
 ENQUEUE_ATTEMPTS = 2
 """Tries per deferred job: a second try covers one timed-out Redis round trip."""
+
+
+def checked_flow(max_chars: int, locales: Mapping[str, set[str]] | None = None) -> Flow:
+    """Build the journeys and refuse to serve them if they are broken (DESIGN.md §1).
+
+    A dangling transition, an unreachable screen or a text missing from a locale
+    (``locales``: each language's text ids, by default the shipped catalogs) stops
+    the app or worker from starting, with the list ``kazi menus check`` would print,
+    rather than showing a phone a broken screen.
+    """
+    flow = build_flow(max_chars)
+    if locales is None:
+        locales = {lang: keys(lang) for lang in LANGUAGES}
+    problems = flow.problems(locales)
+    if problems:
+        raise RuntimeError("the USSD/SMS journeys are broken (kazi menus check lists them):\n"
+                           + "\n".join(problems))
+    return flow
 
 
 @dataclass
@@ -61,7 +80,7 @@ class Services:
             queues=queues,
             sms=backend_from_config(config),
             cipher=PiiCipher(config["PII_KEYS"]),
-            flow=build_flow(config["USSD_MAX_CHARS"]),
+            flow=checked_flow(config["USSD_MAX_CHARS"]),
         )
         services.db.dispatch = services.enqueue_all
         return services

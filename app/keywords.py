@@ -46,6 +46,7 @@ KEYWORD_MODULES: tuple[str, ...] = (
     "app.protection.intake",
     "app.protection.officers",
     "app.placements.migrant",
+    "app.mydata",
 )
 """Modules that register keywords from their own files; each feature adds its own line."""
 
@@ -81,7 +82,10 @@ class KeywordContext:
               **values: object) -> Message:
         """Queue the one reply to this SMS: text ``key`` in the sender's language."""
         values.setdefault("service_code", self.svc.config["USSD_SERVICE_CODE"])
-        body = translate(self.lang, key, **values)
+        return self.reply_text(translate(self.lang, key, **values), kind=kind, queue=queue)
+
+    def reply_text(self, body: str, *, kind: str = "reply", queue: str = "default") -> Message:
+        """Queue the one reply to this SMS, already written (``reply`` writes it from a key)."""
         message = queue_sms(self.session, self.phone, body, kind=kind, queue=queue,
                             dedupe_key=f"reply:{self.inbound.id}")
         self.replies.append(message)

@@ -1,7 +1,8 @@
 """USSD/SMS menu journeys and the pure engine that walks them.
 
 Each journey is one file of declarative screens. ``build_flow`` merges them
-into one graph, which is checked when it is built and by ``kazi menus check``.
+into one graph. The app checks that graph against the locales when it loads it
+(``app.extensions.checked_flow``: no I/O here), and so does ``kazi menus check``.
 """
 
 from menus import (

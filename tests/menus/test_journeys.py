@@ -1,5 +1,7 @@
 """Every journey: a valid graph, every screen in every language, fit for a feature phone."""
 
+import re
+
 import pytest
 
 from app.i18n import LANGUAGES, catalog, keys, placeholders, translate
@@ -80,3 +82,13 @@ def test_journey_files_declare_samples_for_their_placeholders():
     for key in FLOW.text_keys():
         for name in placeholders(catalog("en")[key]):
             assert name in available or name in {"max"}, (key, name)
+
+
+def test_the_app_refuses_to_load_journeys_with_a_text_missing():
+    from app.extensions import checked_flow
+
+    assert checked_flow(160).screens.keys() == FLOW.screens.keys()  # the shipped ones load
+    missing = sorted(FLOW.text_keys())[0]
+    broken = {lang: keys(lang) - {missing} for lang in LANGUAGES}
+    with pytest.raises(RuntimeError, match=f"sw: missing text '{re.escape(missing)}'"):
+        checked_flow(160, locales=broken)
