@@ -19,6 +19,7 @@ from app.models.person import reg_no_for
 from app.ports import Known, port
 from menus.engine import Event
 from menus.registration import CONSENT_VERSION
+from menus.validators import ADULT, youngest_age
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +88,23 @@ def register(services: Services, session: Session, phone: str, session_ref: str,
     queue_sms(session, phone, body, kind="reg_confirm", dedupe_key=f"reg-confirm:{person.id}",
               person_id=person.id)
     return person
+
+
+def may_be_minor(person: Person) -> bool:
+    """Tell whether the person may be under 18 (only a birth year is known)."""
+    return person.birth_year is not None and youngest_age(person.birth_year) < ADULT
+
+
+def flag_minor_placement(session: Session, person: Person, agency_id: int, country: str) -> None:
+    """Flag an agency's attempt to place someone who may be a minor abroad, once a day."""
+    ref = f"minor-placement:{agency_id}:{person.id}:{country}:{utcnow().date().isoformat()}"
+    if session.scalar(select(SafeguardingFlag.id).where(SafeguardingFlag.source_ref == ref)):
+        return
+    session.add(SafeguardingFlag(
+        kind="minor_placement", phone=person.phone, person_id=person.id, source_ref=ref,
+        details=json.dumps({"birth_year": person.birth_year, "agency_id": agency_id,
+                            "country": country}),
+    ))
 
 
 def flag_minor(session: Session, phone: str, data: dict[str, Any], session_ref: str,

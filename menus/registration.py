@@ -57,7 +57,7 @@ def destinations(value: str, ctx: Context):
 
 def _after_where(ctx: Context) -> str:
     if ctx.data.get("work_where") in ("abroad", "both"):
-        if v.age(ctx) < 18:
+        if v.age(ctx) < v.ADULT:
             ctx.data["minor_abroad"] = True
             return "reg.minor"
         return "reg.dest"

@@ -57,6 +57,15 @@ def birth_year(value: str, ctx: Context) -> Any:
     return int(text)
 
 
+ADULT = 18
+"""Nobody younger is registered for work abroad or placed there (contract §6)."""
+
+
+def youngest_age(birth_year: int, today: date | None = None) -> int:
+    """Give the youngest age a person born in ``birth_year`` can be this year."""
+    return (today or date.today()).year - birth_year - 1
+
+
 def age(ctx: Context) -> int:
     """Give the youngest age the person can be in the current year."""
-    return date.today().year - int(ctx.data.get("birth_year") or 0) - 1
+    return youngest_age(int(ctx.data.get("birth_year") or 0))

@@ -36,6 +36,7 @@ from app.models import Agency, Employer, Person, Placement, PlacementTransition
 from app.placements.declaration import recompute_irregular
 from app.placements.service import OPEN_STATES, TransitionError, transition
 from app.reference.salary_norms import OCCUPATIONS
+from app.registration import flag_minor_placement, may_be_minor
 
 AGENCY_STATES = ("applied", "offered", "contracted", "visa_issued", "departed", "arrived",
                  "employed")
@@ -274,6 +275,14 @@ def create_placement() -> Response:
                 fail(409, "ref_reused", "This ref was used for another placement.", "ref")
             return json_response(placement_json(session, placement), 200)
         person = find_person(svc, session, national_id, passport)
+        if may_be_minor(person):
+            # Nobody under 18 is placed abroad (contract §6). The attempt is kept as a
+            # safeguarding flag even though the placement is refused.
+            flag_minor_placement(session, person, agency_id, country)
+            session.commit()
+            fail(422, "minor", f"This person was born in {person.birth_year} and may be under "
+                               "18: nobody under 18 is placed abroad. The attempt is recorded "
+                               "for NEA.", "person")
         listing = _listing(session, code, agency_id)
         clash = session.scalar(select(Placement.id).where(
             Placement.person_id == person.id, Placement.agency_id == agency_id,

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.models import Agency, Employer, Placement, PlacementTransition
+from app.models import (
+    Agency,
+    Employer,
+    Person,
+    Placement,
+    PlacementTransition,
+    SafeguardingFlag,
+)
 from tests.placements.recruits import agency, api_key, at, count_of, listing, register
 
 URL = "/api/v1/placements"
@@ -256,3 +264,25 @@ def test_a_placement_the_person_declared_is_the_agencys_to_update(client, svc, o
     assert [(s["to"], s["source"]) for s in response.get_json()["transitions"]] == [
         ("contracted", "person"), ("visa_issued", "agency")]
     assert response.get_json()["transitions"][0]["evidence"] is None
+
+
+def test_nobody_who_may_be_under_18_is_placed_abroad_and_the_attempt_is_flagged(
+        client, svc, ours):
+    born = utcnow().year - 18  # 17 or 18 this year: may still be 17
+    with svc.db.session() as session:
+        session.get(Person, ours["person_id"]).birth_year = born
+    for _ in range(2):  # tried twice the same day: refused twice, flagged once
+        response = create(client, ours["key"])
+        assert response.status_code == 422
+        assert error(response)["code"] == "minor" and error(response)["field"] == "person"
+        assert str(born) in error(response)["message"]
+    with svc.db.Session() as session:
+        assert session.scalars(select(Placement)).all() == []
+        [flag] = session.scalars(select(SafeguardingFlag)).all()
+        assert (flag.kind, flag.person_id) == ("minor_placement", ours["person_id"])
+        assert json.loads(flag.details) == {"birth_year": born, "agency_id": ours["agency_id"],
+                                            "country": "SA"}
+    # A year older, the same person is placed.
+    with svc.db.session() as session:
+        session.get(Person, ours["person_id"]).birth_year = born - 1
+    assert create(client, ours["key"]).status_code == 201
