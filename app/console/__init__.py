@@ -47,6 +47,7 @@ NAV: list[NavItem] = [
     NavItem("Listing review", "console.listing_queue", ("nea_officer",)),
     NavItem("Irregular", "console.worklists", ("nea_officer", "consular_officer")),
     NavItem("Partner events", "console.partner_events", ("nea_officer",)),
+    NavItem("Safeguarding", "console.safeguarding", ("nea_officer",)),
     NavItem("Analytics", "analytics.index", ("analyst", "nea_officer", "consular_officer")),
     NavItem("Audit log", "console.audit_log", ()),
     NavItem("Phone simulator", "simulator.phone", ()),

@@ -19,6 +19,7 @@ from app.console import bp
 from app.console.audit import audit
 from app.console.auth import current_user, roles_required
 from app.console.paging import PAGE_SIZE, Page, page_number, paginate
+from app.console.registers import SAFEGUARDING_KINDS
 from app.console.scope import CASE_ROLES, cases_where, people_where
 from app.db import aware
 from app.extensions import services
@@ -32,6 +33,7 @@ from app.models import (
     Person,
     Placement,
     PlacementTransition,
+    SafeguardingFlag,
 )
 from app.phones import masked, try_normalise
 from app.reference.counties import COUNTIES
@@ -157,7 +159,12 @@ def _sources(person: Person, placement_ids: list[int], phone: str) -> list[tuple
     checkins = (CheckIn.placement_id.in_(ids),)
     sent = (or_(Message.to_phone == phone, Message.person_id == person.id),)
     received = (InboundSms.from_phone == phone,)
+    flags = (SafeguardingFlag.person_id == person.id,)
     return [
+        (count(SafeguardingFlag, *flags),
+         newest(SafeguardingFlag, SafeguardingFlag.created_at, *flags),
+         lambda f: Line(_at(f.created_at), "safeguarding",
+                        f"SAFEGUARDING: {SAFEGUARDING_KINDS.get(f.kind, f.kind)}")),
         (count(PlacementTransition, *moves),
          newest(PlacementTransition, PlacementTransition.occurred_at, *moves),
          lambda t: Line(_at(t.occurred_at), "placement",

@@ -1,7 +1,9 @@
-"""Registers for NEA staff: agencies, the listing review queue, irregular worklists and
-partner events nobody could be matched to."""
+"""Registers for NEA staff: agencies, the listing review queue, irregular worklists,
+partner events nobody could be matched to, and safeguarding flags."""
 
 from __future__ import annotations
+
+import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import exists, func, or_, select, update
@@ -27,6 +29,7 @@ from app.models import (
     Person,
     Placement,
     PoliceAlert,
+    SafeguardingFlag,
 )
 from app.models.agency import LICENCE_STATUSES
 from app.models.listing import APPROVED, NEEDS_REVIEW, REJECTED
@@ -238,3 +241,49 @@ def partner_events():
         page = paginate(db, query, scalars=False)
     audit("partner_events.list", None, {"status": status})
     return render_template("registers/partner_events.html", page=page, status=status)
+
+
+# --------------------------------------------------------------------------- safeguarding
+
+
+SAFEGUARDING_KINDS = {
+    "minor_abroad": "a minor asked to work abroad (USSD registration)",
+    "minor_placement": "an agency tried to place a minor abroad",
+    "passport_clash": "a passport already held by someone else",
+}
+"""What each safeguarding flag means, as staff read it."""
+
+
+@bp.get("/safeguarding")
+@roles_required(*REGISTER_ROLES)
+def safeguarding():
+    """Safeguarding flags the system raised itself, newest first: possible trafficking."""
+    kind = request.args.get("kind", "")
+    query = (select(SafeguardingFlag, Person.reg_no.label("reg_no"),
+                    Person.id.label("person"))
+             .outerjoin(Person, Person.id == SafeguardingFlag.person_id)
+             .order_by(SafeguardingFlag.created_at.desc(), SafeguardingFlag.id.desc()))
+    if kind in SAFEGUARDING_KINDS:
+        query = query.where(SafeguardingFlag.kind == kind)
+    with services().db.Session() as db:
+        page = paginate(db, query, scalars=False)
+        agencies = _agency_names(db, [_details(row.SafeguardingFlag) for row in page.rows])
+    audit("safeguarding.list", None, {"kind": kind} if kind else None)
+    return render_template("registers/safeguarding.html", page=page, kind=kind,
+                           kinds=SAFEGUARDING_KINDS, details=_details, agencies=agencies,
+                           country_name=country_name)
+
+
+def _details(flag: SafeguardingFlag) -> dict:
+    try:
+        details = json.loads(flag.details or "{}")
+    except ValueError:
+        return {}
+    return details if isinstance(details, dict) else {}
+
+
+def _agency_names(db: Session, details: list[dict]) -> dict[int, str]:
+    ids = {d["agency_id"] for d in details if isinstance(d.get("agency_id"), int)}
+    if not ids:
+        return {}
+    return dict(db.execute(select(Agency.id, Agency.name).where(Agency.id.in_(ids))).all())

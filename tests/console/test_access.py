@@ -49,6 +49,7 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
     ("POST", "/console/listings/{listing_code}/review", REVIEW),
     ("GET", "/console/worklists", row(302, 200, 200, 200, 403)),
     ("GET", "/console/partner-events", REGISTERS),
+    ("GET", "/console/safeguarding", REGISTERS),
     ("GET", "/console/audit", row(302, 200, 403, 403, 403)),
     ("GET", "/console/analytics",
      {role: 302 if role == "anonymous" else

@@ -145,3 +145,33 @@ def test_unmatched_partner_events_are_listed(console, world):
     html = console("nea_officer").get("/console/partner-events?status=rejected").get_data(
         as_text=True)
     assert "evt-unmatched-1" not in html
+
+
+def test_safeguarding_flags_are_an_nea_worklist_and_on_the_persons_timeline(
+        console, world, svc):
+    import json
+
+    from app.models import SafeguardingFlag
+
+    with svc.db.session() as session:
+        session.add(SafeguardingFlag(
+            kind="minor_placement", person_id=world.person_id, source_ref="t:minor-placement",
+            details=json.dumps({"birth_year": 2009, "agency_id": world.agency_id,
+                                "country": "SA"})))
+        session.add(SafeguardingFlag(kind="minor_abroad", phone="+254700000999",
+                                     source_ref="t:minor-abroad",
+                                     details=json.dumps({"birth_year": 2010})))
+    html = console("nea_officer").get("/console/safeguarding").get_data(as_text=True)
+    assert "an agency tried to place a minor abroad" in html
+    assert "Example Recruitment Ltd" in html and "Saudi Arabia" in html and "2009" in html
+    assert "a minor asked to work abroad" in html and "not registered" in html
+    only = console("nea_officer").get("/console/safeguarding?kind=minor_abroad")
+    assert "an agency tried" not in only.get_data(as_text=True).split("<tbody>")[1]
+    assert console("consular_officer").get("/console/safeguarding").status_code == 403
+    assert console("analyst").get("/console/safeguarding").status_code == 403
+    with svc.db.Session() as session:
+        assert session.scalars(select(AuditEntry.action)
+                               .where(AuditEntry.action == "safeguarding.list")).all()
+    timeline = console("consular_officer").get(f"/console/people/{world.person_id}")
+    assert "SAFEGUARDING: an agency tried to place a minor abroad" in timeline.get_data(
+        as_text=True)
