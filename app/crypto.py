@@ -36,6 +36,13 @@ class PiiCipher:
         except InvalidToken:
             raise ValueError("cannot decrypt: unknown key or corrupt data") from None
 
+    def rotate(self, token: bytes) -> bytes:
+        """Re-encrypt a token made with any configured key with the newest one."""
+        try:
+            return self._fernet.rotate(token)
+        except InvalidToken:
+            raise ValueError("cannot decrypt: unknown key or corrupt data") from None
+
     def blind_index(self, kind: str, value: str) -> str:
         """Give a keyed hash of ``value`` for exact-match lookups without decrypting."""
         return _blind_index(self._index_key, kind, value)

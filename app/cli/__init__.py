@@ -23,7 +23,7 @@ def _register_optional(app: Flask) -> None:
     import importlib
 
     for name in ("ops", "dev", "phone", "worker", "agencies", "checkins", "partners",
-                 "report", "officers", "cases", "users"):
+                 "report", "officers", "cases", "users", "keys"):
         try:
             module = importlib.import_module(f"app.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -80,7 +80,7 @@ def parse(body: Any, now: datetime) -> Event:
         raise FieldError("data", "data must be a JSON object.")
     national_id = passport = None
     if kind != "police.alert":
-        national_id, passport = _person(body.get("person"))
+        national_id, passport = person_identifiers(body.get("person"))
     return Event(id=event_id, type=kind, occurred_at=occurred_at, national_id=national_id,
                  passport=passport, data=_DATA[kind](data, occurred_at))
 
@@ -106,7 +106,8 @@ def _moment(value: Any, now: datetime) -> datetime:
     return moment
 
 
-def _person(person: Any) -> tuple[str | None, str | None]:
+def person_identifiers(person: Any) -> tuple[str | None, str | None]:
+    """Check the event's person object; give its national ID and passport, normalised."""
     if person is None:
         raise FieldError("person", "person is required: national_id and/or passport.")
     if not isinstance(person, dict):
