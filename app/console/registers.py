@@ -249,6 +249,7 @@ def partner_events():
 SAFEGUARDING_KINDS = {
     "minor_abroad": "a minor asked to work abroad (USSD registration)",
     "minor_placement": "an agency tried to place a minor abroad",
+    "minor_departure": "a minor declared a departure to work abroad",
     "passport_clash": "a passport already held by someone else",
 }
 """What each safeguarding flag means, as staff read it."""

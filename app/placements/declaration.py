@@ -33,6 +33,7 @@ from app.models.departure import DepartureDeclaration
 from app.models.placement import PLACEMENT_STATES
 from app.placements.service import TransitionError, allowed, open_placement, transition
 from app.ports import Known, port
+from app.registration import may_be_minor
 from menus.departure import red_flags
 from menus.engine import Event
 
@@ -137,6 +138,10 @@ def declare(svc: Services, session: Session, phone: str, ref: str, data: dict[st
     )
     session.add(declaration)
     session.flush()
+    if may_be_minor(person):
+        # A child leaving to work abroad: the declaration is kept (it is what we know
+        # of the journey) and NEA is told, as when an agency tries to place a minor.
+        flag_minor_departure(session, person, declaration)
     _store_passport(svc, session, person, str(data["dep_passport"]), source_ref)
     placement = _place(session, person, declaration, agency, listing, source_ref)
     declaration.placement_id = placement.id
@@ -147,6 +152,19 @@ def declare(svc: Services, session: Session, phone: str, ref: str, data: dict[st
     log.info("departure declaration %d: placement %d, %d red flag(s)", declaration.id,
              placement.id, len(flags))
     return declaration
+
+
+def flag_minor_departure(session: Session, person: Person,
+                         declaration: DepartureDeclaration) -> None:
+    """Flag a person who may be under 18 declaring a departure to work abroad, once."""
+    ref = f"minor-departure:{declaration.source_ref}"[:100]
+    if session.scalar(select(SafeguardingFlag.id)
+                      .where(SafeguardingFlag.source_ref == ref)) is None:
+        session.add(SafeguardingFlag(
+            kind="minor_departure", phone=person.phone, person_id=person.id, source_ref=ref,
+            details=json.dumps({"birth_year": person.birth_year,
+                                "agency_id": declaration.agency_id,
+                                "country": declaration.country})))
 
 
 def _store_passport(svc: Services, session: Session, person: Person, passport: str,

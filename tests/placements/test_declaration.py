@@ -346,3 +346,37 @@ def test_a_passport_taken_between_screen_and_confirm_is_flagged_not_stored(phone
         flag = session.scalars(select(SafeguardingFlag)).one()
     assert flag.kind == "passport_clash" and flag.person_id == person_id
     assert count_of(svc, DepartureDeclaration) == 1
+
+
+def test_a_minor_declaring_a_departure_is_kept_and_flagged_for_nea(phone, svc):
+    import json
+
+    from app.db import utcnow
+
+    person_id = register(svc)
+    born = utcnow().year - 17
+    with svc.db.session() as session:
+        session.get(Person, person_id).birth_year = born
+    agency_id = agency(svc)
+    p = phone()
+    p.dial()
+    play(p, [GOING, "1", "savanna", "1", "Al Noor", day(5), "AK1234567", "1", KIN, "1"])
+    p.repeat()  # AT retries the confirming hop: still one flag
+    assert p.screen.startswith("END Saved.")
+    assert count_of(svc, DepartureDeclaration) == 1
+    with svc.db.Session() as session:
+        flag = session.scalars(select(SafeguardingFlag)).one()
+        declared = session.scalars(select(DepartureDeclaration)).one()
+    assert (flag.kind, flag.person_id) == ("minor_departure", person_id)
+    assert json.loads(flag.details) == {"birth_year": born, "agency_id": agency_id,
+                                        "country": declared.country}
+
+
+def test_an_adult_declaring_raises_no_safeguarding_flag(phone, svc):
+    register(svc)  # born in 1995
+    agency(svc)
+    p = phone()
+    p.dial()
+    play(p, [GOING, "1", "savanna", "1", "Al Noor", day(5), "AK1234567", "1", KIN, "1"])
+    assert p.screen.startswith("END Saved.")
+    assert count_of(svc, SafeguardingFlag) == 0
