@@ -95,29 +95,29 @@ def may_be_minor(person: Person) -> bool:
     return person.birth_year is not None and youngest_age(person.birth_year) < ADULT
 
 
+def raise_flag(session: Session, kind: str, ref: str, *, phone: str | None,
+               person_id: int | None, details: dict[str, Any]) -> None:
+    """Store a safeguarding flag unless one with this ``ref`` exists: each concern once."""
+    if session.scalar(select(SafeguardingFlag.id).where(SafeguardingFlag.source_ref == ref)):
+        return
+    session.add(SafeguardingFlag(kind=kind, phone=phone, person_id=person_id, source_ref=ref,
+                                 details=json.dumps(details)))
+
+
 def flag_minor_placement(session: Session, person: Person, agency_id: int, country: str) -> None:
     """Flag an agency's attempt to place someone who may be a minor abroad, once a day."""
     ref = f"minor-placement:{agency_id}:{person.id}:{country}:{utcnow().date().isoformat()}"
-    if session.scalar(select(SafeguardingFlag.id).where(SafeguardingFlag.source_ref == ref)):
-        return
-    session.add(SafeguardingFlag(
-        kind="minor_placement", phone=person.phone, person_id=person.id, source_ref=ref,
-        details=json.dumps({"birth_year": person.birth_year, "agency_id": agency_id,
-                            "country": country}),
-    ))
+    raise_flag(session, "minor_placement", ref, phone=person.phone, person_id=person.id,
+               details={"birth_year": person.birth_year, "agency_id": agency_id,
+                        "country": country})
 
 
 def flag_minor(session: Session, phone: str, data: dict[str, Any], session_ref: str,
                person_id: int | None = None) -> None:
     """Flag a minor who asked to work abroad (trafficking indicator), once per session."""
-    ref = f"minor:{session_ref}"
-    if session.scalar(select(SafeguardingFlag.id).where(SafeguardingFlag.source_ref == ref)):
-        return
-    session.add(SafeguardingFlag(
-        kind="minor_abroad", phone=phone, person_id=person_id, source_ref=ref,
-        details=json.dumps({"birth_year": data.get("birth_year"),
-                            "asked_for": data.get("work_where")}),
-    ))
+    raise_flag(session, "minor_abroad", f"minor:{session_ref}", phone=phone,
+               person_id=person_id, details={"birth_year": data.get("birth_year"),
+                                             "asked_for": data.get("work_where")})
 
 
 def withdraw(services: Services, session: Session, phone: str, lang: str) -> bool:

@@ -13,7 +13,6 @@ listing as they are at commit time, not from what the session remembered.
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Any
@@ -28,12 +27,12 @@ from app.i18n import translate
 from app.keywords import active_person
 from app.listings.service import employer_for, find_by_code
 from app.messages import queue_sms
-from app.models import Agency, Person, Placement, SafeguardingFlag
+from app.models import Agency, Person, Placement
 from app.models.departure import DepartureDeclaration
 from app.models.placement import PLACEMENT_STATES
 from app.placements.service import TransitionError, allowed, open_placement, transition
 from app.ports import Known, port
-from app.registration import may_be_minor
+from app.registration import may_be_minor, raise_flag
 from menus.departure import red_flags
 from menus.engine import Event
 
@@ -157,14 +156,10 @@ def declare(svc: Services, session: Session, phone: str, ref: str, data: dict[st
 def flag_minor_departure(session: Session, person: Person,
                          declaration: DepartureDeclaration) -> None:
     """Flag a person who may be under 18 declaring a departure to work abroad, once."""
-    ref = f"minor-departure:{declaration.source_ref}"[:100]
-    if session.scalar(select(SafeguardingFlag.id)
-                      .where(SafeguardingFlag.source_ref == ref)) is None:
-        session.add(SafeguardingFlag(
-            kind="minor_departure", phone=person.phone, person_id=person.id, source_ref=ref,
-            details=json.dumps({"birth_year": person.birth_year,
-                                "agency_id": declaration.agency_id,
-                                "country": declaration.country})))
+    raise_flag(session, "minor_departure", f"minor-departure:{declaration.source_ref}"[:100],
+               phone=person.phone, person_id=person.id,
+               details={"birth_year": person.birth_year, "agency_id": declaration.agency_id,
+                        "country": declaration.country})
 
 
 def _store_passport(svc: Services, session: Session, person: Person, passport: str,
@@ -173,12 +168,9 @@ def _store_passport(svc: Services, session: Session, person: Person, passport: s
     holder = passport_holder(svc, session, passport)
     if holder is not None and holder.id != person.id:
         # Checked on the screen a moment ago; a clash now is a race or a fraud to look at.
-        ref = f"passport:{source_ref}"[:100]
-        if session.scalar(select(SafeguardingFlag.id)
-                          .where(SafeguardingFlag.source_ref == ref)) is None:
-            session.add(SafeguardingFlag(
-                kind="passport_clash", phone=person.phone, person_id=person.id,
-                source_ref=ref, details=json.dumps({"held_by_person": holder.id})))
+        raise_flag(session, "passport_clash", f"passport:{source_ref}"[:100],
+                   phone=person.phone, person_id=person.id,
+                   details={"held_by_person": holder.id})
         return
     person.passport_enc = svc.cipher.encrypt(passport)
     person.passport_bidx = passport_index(svc, passport)
