@@ -78,6 +78,15 @@ class KeywordContext:
         """Give the active registered person with this number, if any."""
         return active_person(self.session, self.phone)
 
+    def replied_lately(self, kind: str, within: timedelta) -> bool:
+        """Tell whether this number was sent an SMS of ``kind`` in the last ``within``."""
+        return self.session.scalar(
+            select(Message.id).where(
+                Message.to_phone == self.phone, Message.kind == kind,
+                Message.created_at >= utcnow() - within,
+            ).limit(1)
+        ) is not None
+
     def reply(self, key: str, *, kind: str = "reply", queue: str = "default",
               **values: object) -> Message:
         """Queue the one reply to this SMS: text ``key`` in the sender's language."""
@@ -171,13 +180,7 @@ def _name(handler: Handler) -> str:
 
 def unknown(ctx: KeywordContext) -> None:
     """Answer text that is no keyword with one short help SMS."""
-    recent = ctx.session.scalar(
-        select(Message.id).where(
-            Message.to_phone == ctx.phone, Message.kind == "help",
-            Message.created_at >= utcnow() - HELP_COOLDOWN,
-        ).limit(1)
-    )
-    if recent is None:
+    if not ctx.replied_lately("help", HELP_COOLDOWN):
         ctx.reply("sms.help", kind="help")
 
 

@@ -15,10 +15,9 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select
 
-from app.db import utcnow
 from app.i18n import translate
 from app.keywords import KeywordContext, keyword
-from app.models import Message, Person, Placement
+from app.models import Person, Placement
 from app.protection.texts import country_label, fitted
 from app.reference.counties import by_code
 
@@ -31,10 +30,9 @@ KIND = "mydata"
 @keyword("MYDATA", "DATAYANGU", "TAARIFAZANGU")
 def mydata(ctx: KeywordContext) -> None:
     """Tell the sender what is held about them, in one SMS."""
-    if _answered_lately(ctx):
+    if ctx.replied_lately(KIND, MYDATA_COOLDOWN):
         return
     person = ctx.person()
-    service_code = ctx.svc.config["USSD_SERVICE_CODE"]
     if person is None:
         ctx.reply("sms.mydata_none", kind=KIND)
         return
@@ -43,15 +41,8 @@ def mydata(ctx: KeywordContext) -> None:
                   county=_county(person), id_tail=_id_tail(ctx, person),
                   placement=_placement(ctx, person),
                   consent_date=person.consent_at.date().isoformat(),
-                  service_code=service_code)
+                  service_code=ctx.svc.config["USSD_SERVICE_CODE"])
     ctx.reply_text(body, kind=KIND)
-
-
-def _answered_lately(ctx: KeywordContext) -> bool:
-    return ctx.session.scalar(
-        select(Message.id).where(Message.to_phone == ctx.phone, Message.kind == KIND,
-                                 Message.created_at >= utcnow() - MYDATA_COOLDOWN).limit(1)
-    ) is not None
 
 
 def _county(person: Person) -> str:
