@@ -110,6 +110,14 @@ class _FollowsMaster:
             self.host, self.port = self.connection_pool.get_master_address()
         super().connect_check_health(*args, **kwargs)  # type: ignore[misc]
 
+    def _connect_retry(self) -> None:
+        # redis-py's own path asks the Sentinels, then connects through
+        # connect_check_health, which (above) asks them again: ask once.
+        if self._sock or not self.connection_pool.is_master:  # type: ignore[attr-defined]
+            return super()._connect_retry()  # type: ignore[misc]
+        self.connect_check_health(check_health=self.connection_pool.check_connection,
+                                  retry_socket_connect=False)
+
     def read_response(self, *args: Any, **kwargs: Any) -> Any:
         # redis-py's Sentinel connection defaults to False here, unlike every other
         # (redis/redis-py#4292): a read cut off (a worker told to stop while it waits
