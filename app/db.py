@@ -6,11 +6,14 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import DateTime, MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+if TYPE_CHECKING:
+    from app.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ def aware(moment: datetime | None) -> datetime | None:
 class Database:
     """One engine and session factory; sessions carry jobs to send after commit."""
 
-    def __init__(self, url: str, dispatch: Callable[[list[dict]], None] | None = None) -> None:
+    def __init__(self, url: str, dispatch: Callable[[list[Job]], None] | None = None) -> None:
         self.url = url
         self.engine: Engine = make_engine(url)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
@@ -126,12 +129,9 @@ class _OnDemand:
         return getattr(self.made, name)
 
 
-def defer(session: Session, func: str, *args: Any, queue: str = "default",
-          job_id: str | None = None, delay: int | None = None, **options: Any) -> None:
-    """Ask for a job to be enqueued once this session's transaction commits."""
-    session.info.setdefault("deferred_jobs", []).append(
-        {"func": func, "args": args, "queue": queue, "job_id": job_id, "delay": delay, **options}
-    )
+def defer(session: Session, job: Job) -> None:
+    """Ask for ``job`` to be enqueued once this session's transaction commits."""
+    session.info.setdefault("deferred_jobs", []).append(job)
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:

@@ -11,13 +11,15 @@ from flask import current_app
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
-from rq import Queue, Retry
+from rq import Queue
 from rq.exceptions import DuplicateJobError, NoSuchJobError
-from rq.job import Job, JobStatus
+from rq.job import Job as RqJob
+from rq.job import JobStatus
 
 from app.crypto import PiiCipher
 from app.db import Database
 from app.i18n import LANGUAGES, keys
+from app.jobs import Job
 from app.redis_conn import connect
 from app.sms.backends import SmsBackend, backend_from_config
 from menus import build_flow
@@ -85,7 +87,7 @@ class Services:
         services.db.dispatch = services.enqueue_all
         return services
 
-    def enqueue_all(self, jobs: list[dict]) -> None:
+    def enqueue_all(self, jobs: list[Job]) -> None:
         """Enqueue deferred job descriptions, in order, each on its own.
 
         A Redis hiccup on one job is retried once (the job id makes that safe) and
@@ -107,36 +109,35 @@ class Services:
         if failed is not None:
             raise failed
 
-    def enqueue(self, job: dict) -> Job | None:
-        """Enqueue one job description; a live job with the same id is left alone.
+    def enqueue(self, job: Job) -> RqJob | None:
+        """Enqueue one job now; a live job with the same id is left alone.
 
         A job id names the work (``sms:42``), so enqueuing it twice is a no-op while
         the first is queued, scheduled or running. A finished or failed job of that
         id is replaced: that is how the reconciler retries work still pending in SQL.
         """
-        queue = self.queues[job.get("queue") or "default"]
-        # RQ ids allow only letters, digits, "_" and "-"; our ids read "sms:42".
-        job_id = job["job_id"].replace(":", "-") if job.get("job_id") else None
+        queue = self.queues[job.queue or "default"]
+        job_id = job.rq_id
         options: dict[str, Any] = {
             "job_id": job_id,
             "unique": bool(job_id),
-            "retry": job.get("retry"),
-            "job_timeout": job.get("timeout", 60),
-            "result_ttl": job.get("result_ttl", 300),
-            "failure_ttl": job.get("failure_ttl", 7 * 86400),
+            "retry": job.retry,
+            "job_timeout": job.timeout,
+            "result_ttl": job.result_ttl,
+            "failure_ttl": job.failure_ttl,
         }
-        if job.get("rate_limit"):
-            options["rate_limit"] = job["rate_limit"]
+        if job.rate_limit:
+            options["rate_limit"] = job.rate_limit
         for _ in range(2):
             try:
-                if job.get("delay"):
+                if job.delay:
                     return queue.enqueue_in(
-                        timedelta(seconds=job["delay"]), job["func"], *job["args"], **options
+                        timedelta(seconds=job.delay), job.func, *job.args, **options
                     )
-                return queue.enqueue(job["func"], *job["args"], **options)
+                return queue.enqueue(job.func, *job.args, **options)
             except DuplicateJobError:
                 try:
-                    existing = Job.fetch(job_id, connection=self.redis)
+                    existing = RqJob.fetch(job_id, connection=self.redis)
                 except NoSuchJobError:
                     continue
                 if existing.get_status(refresh=False) in LIVE:
@@ -148,8 +149,3 @@ class Services:
 def services() -> Services:
     """Give the current app's services."""
     return current_app.extensions["kazi"]
-
-
-def default_retry() -> Retry:
-    """Retry transient failures with growing gaps (seconds)."""
-    return Retry(max=5, interval=[5, 30, 120, 600, 1800])

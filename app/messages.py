@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from app.db import defer, dialect_insert, utcnow
+from app.jobs import Job
 from app.models.message import PENDING, Message
 
 SEND_JOB = "workers.sms.send_message"
@@ -19,9 +20,10 @@ def send_retry():
     return RETRY_POLICY
 
 
-def job_id_for(message_id: int) -> str:
-    """Name the send job after the message, so it is enqueued at most once."""
-    return f"sms:{message_id}"
+def send_job(message_id: int, queue: str = "default") -> Job:
+    """The job that sends one Message, named after it so it is enqueued at most once."""
+    return Job(SEND_JOB, (message_id,), queue=queue, job_id=f"sms:{message_id}",
+               retry=send_retry())
 
 
 def queue_sms(session: Session, to_phone: str, body: str, *, kind: str, dedupe_key: str,
@@ -45,5 +47,5 @@ def queue_sms(session: Session, to_phone: str, body: str, *, kind: str, dedupe_k
     message = Message(id=new_id, **values)
     make_transient_to_detached(message)
     session.add(message)
-    defer(session, SEND_JOB, new_id, queue=queue, job_id=job_id_for(new_id), retry=send_retry())
+    defer(session, send_job(new_id, queue))
     return message

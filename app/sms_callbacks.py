@@ -22,7 +22,8 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from app.callbacks import form, require_token
 from app.db import defer, utcnow
-from app.extensions import Services, default_retry, services
+from app.extensions import Services, services
+from app.jobs import Job, default_retry
 from app.models import InboundSms, Message
 from app.phones import try_normalise
 
@@ -56,9 +57,13 @@ UNREADABLE_KEY = "kazi:inbound:spool:unreadable"
 SPOOLED_FIELDS = ("to", "text", "linkId", "networkCode", "date")
 
 
-def inbound_job_id(inbound_id: int) -> str:
-    """Name the handling job after the stored row, so it is enqueued at most once."""
-    return f"in:{inbound_id}"
+def handle_job(inbound_id: int) -> Job:
+    """The job that routes one stored SMS, named after the row so it is enqueued at most once.
+
+    Critical queue: a distress keyword must overtake any campaign backlog.
+    """
+    return Job(INBOUND_JOB, (inbound_id,), queue="critical", job_id=f"in:{inbound_id}",
+               retry=default_retry())
 
 
 def _text(body: str, status: int = 200) -> Response:
@@ -114,9 +119,7 @@ def store_inbound(svc: Services, at_id: str, phone: str, fields: dict[str, str])
             )
             session.add(row)
             session.flush()
-            # Critical queue: a distress keyword must overtake any campaign backlog.
-            defer(session, INBOUND_JOB, row.id, queue="critical", job_id=inbound_job_id(row.id),
-                  retry=default_retry())
+            defer(session, handle_job(row.id))
             return row.id
     except IntegrityError:
         # A concurrent retry of the same callback committed the row first.

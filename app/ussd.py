@@ -23,6 +23,7 @@ from app.db import defer, utcnow
 from app.events import Hop, apply
 from app.extensions import Services, services
 from app.i18n import translate
+from app.jobs import Job
 from app.models import Contact, Person, RegistrationDraft, UssdEvent
 from app.phones import try_normalise
 from app.ports import Ports, riding_keys
@@ -42,6 +43,11 @@ UNAVAILABLE = (
 BAD_REQUEST = "Sorry, we could not read that request. Please dial again."
 
 REMINDER_JOB = "workers.reminders.send_registration_reminder"
+
+
+def reminder_job(draft_id: int, delay: int | None = None) -> Job:
+    """The one reminder of a draft, named after it so it is enqueued at most once."""
+    return Job(REMINDER_JOB, (draft_id,), job_id=f"remind:{draft_id}", delay=delay)
 
 
 def _reply(text: str, end: bool, status: int = 200) -> Response:
@@ -265,8 +271,7 @@ def _record_event(svc: Services, session_id: str, phone: str | None, status: str
         session.flush()
         # One reminder per draft: the job id is the draft's, and the job itself
         # only sends while ``reminded_at`` is empty.
-        defer(session, REMINDER_JOB, draft.id, queue="default", job_id=f"remind:{draft.id}",
-              delay=svc.config["REMINDER_DELAY_SECONDS"])
+        defer(session, reminder_job(draft.id, svc.config["REMINDER_DELAY_SECONDS"]))
 
 
 def _int(value: str | None) -> int | None:

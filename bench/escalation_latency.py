@@ -249,7 +249,7 @@ def queue_backlog(database_url: str, redis_url: str, pii_key: str, at_url: str,
     from app import create_app
     from app.db import utcnow
     from app.models import CheckIn, InboundSms, Placement
-    from app.sms_callbacks import inbound_job_id
+    from app.sms_callbacks import handle_job
 
     app = create_app(bench_config(database_url, redis_url, pii_key, at_url))
     svc = app.extensions["kazi"]
@@ -275,7 +275,7 @@ def queue_backlog(database_url: str, redis_url: str, pii_key: str, at_url: str,
         with svc.redis.pipeline() as pipe:
             queue.enqueue_many([
                 Queue.prepare_data(INBOUND_JOB, args=(i,), timeout=60, result_ttl=60,
-                                   job_id=inbound_job_id(i).replace(":", "-"))
+                                   job_id=handle_job(i).rq_id)
                 for i in inbound[chunk:chunk + 1000]], pipeline=pipe)
             pipe.execute()
     took = time.monotonic() - start

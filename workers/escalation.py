@@ -19,6 +19,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from app.db import aware, utcnow
+from app.jobs import Job
 from app.models import Case
 from app.protection import escalation
 from workers import services
@@ -77,10 +78,8 @@ def pending_timers() -> Select:
             .order_by(Case.id))
 
 
-def timer_job(row: Any, now: datetime) -> dict[str, Any]:
+def timer_job(row: Any, now: datetime) -> Job:
     """The timer job a running clock needs (for the reconciler): at its due time, or now."""
     due = aware(row.next_escalation_at)
     delay = max(math.ceil((due - now).total_seconds()), 0)
-    job_id = f"esc-due:{row.id}:{row.escalation_level}:{int(due.timestamp())}"
-    return {"func": escalation.ESCALATE_JOB, "args": (row.id,), "queue": escalation.QUEUE,
-            "job_id": job_id, "delay": delay or None}
+    return escalation.timer_job(row.id, row.escalation_level, due, delay or None)

@@ -8,9 +8,8 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.extensions import default_retry
 from app.models.partner import PoliceAlert
-from app.partners.effects import WARN_JOB
+from app.partners.police import warn_job
 from app.placements.irregular import recompute
 from workers import services
 
@@ -39,6 +38,5 @@ def rewarn_police_alerts() -> int:
                                          PoliceAlert.created_at < utcnow() - REWARN_AFTER)
             .order_by(PoliceAlert.id)).all()
     for alert_id in pending:
-        svc.enqueue({"func": WARN_JOB, "args": (alert_id,), "queue": "default",
-                     "job_id": f"police-warn:{alert_id}", "retry": default_retry()})
+        svc.enqueue(warn_job(alert_id))
     return len(pending)

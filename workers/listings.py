@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app.db import utcnow
-from app.extensions import default_retry
 from app.listings import service
 from app.models.listing import PENDING, JobListing
 from workers import services
@@ -55,8 +54,7 @@ def revalidate_pending(*, now: datetime | None = None) -> int:
             .order_by(JobListing.id).limit(5000)
         ).all()
     for listing_id in ids:
-        svc.enqueue({"func": service.VALIDATE_JOB, "args": (listing_id,), "queue": "default",
-                     "job_id": service.validate_job_id(listing_id), "retry": default_retry()})
+        svc.enqueue(service.validate_job(listing_id))
     if ids:
         log.info("re-enqueued validation of %d pending listing(s)", len(ids))
     return len(ids)

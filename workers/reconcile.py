@@ -22,20 +22,21 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from rq.job import Job
+from rq.job import Job as RqJob
 from sqlalchemy import Select, bindparam, or_, select, update
 
 from app.agencies.checks import drain_checks
 from app.checkins import campaign as checkins
 from app.db import utcnow
-from app.extensions import LIVE, QUEUES, Services, default_retry
-from app.messages import SEND_JOB, job_id_for
+from app.extensions import LIVE, QUEUES, Services
+from app.jobs import Job
+from app.messages import send_job
 from app.models import InboundSms, Message, RegistrationDraft
 from app.models.message import FAILED, PENDING, SENDING
-from app.sms_callbacks import INBOUND_JOB, drain_spool, inbound_job_id
-from app.ussd import REMINDER_JOB
+from app.sms_callbacks import drain_spool, handle_job
+from app.ussd import reminder_job
 from workers import escalation, services
-from workers.sms import REASON_MAX, RETRY_POLICY
+from workers.sms import REASON_MAX
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +82,12 @@ def reconcile(*, now: datetime | None = None) -> dict[str, int]:
         "stuck_reset": stuck_reset,
         # Send jobs re-enqueued; a check-in batch (many messages, one job) counts once.
         "messages": _requeue(svc, due, _send_job) + checkins.requeue_batches(svc, now),
-        "inbound": _requeue(svc, unprocessed, _inbound_job),
+        "inbound": _requeue(svc, unprocessed, lambda row: handle_job(row.id)),
         # Escalation clocks still running: their timer jobs (issue 4).
         "escalations": _requeue(svc, escalation.pending_timers(),
                                 lambda row: escalation.timer_job(row, now)),
         # Cut-off registrations owed their one reminder (the delayed job may be lost).
-        "reminders": _requeue(svc, _owed_reminders(svc, now), _reminder_job),
+        "reminders": _requeue(svc, _owed_reminders(svc, now), lambda row: reminder_job(row.id)),
     }
     log.info("reconcile: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     return counts
@@ -103,20 +104,8 @@ def _owed_reminders(svc: Services, now: datetime):
     )
 
 
-def _reminder_job(row: Any) -> dict[str, Any]:
-    return {"func": REMINDER_JOB, "args": (row.id,), "queue": "default",
-            "job_id": f"remind:{row.id}"}
-
-
-def _send_job(row: Any) -> dict[str, Any]:
-    queue = row.queue if row.queue in QUEUES else "default"
-    return {"func": SEND_JOB, "args": (row.id,), "queue": queue, "job_id": job_id_for(row.id),
-            "retry": RETRY_POLICY}
-
-
-def _inbound_job(row: Any) -> dict[str, Any]:
-    return {"func": INBOUND_JOB, "args": (row.id,), "queue": "critical",
-            "job_id": inbound_job_id(row.id), "retry": default_retry()}
+def _send_job(row: Any) -> Job:
+    return send_job(row.id, row.queue if row.queue in QUEUES else "default")
 
 
 def _release_stuck(svc: Services, now: datetime) -> tuple[int, int]:
@@ -158,7 +147,7 @@ def _release_stuck(svc: Services, now: datetime) -> tuple[int, int]:
     return failed, reset
 
 
-def _requeue(svc: Services, query: Select, job_for: Callable[[Any], dict[str, Any]]) -> int:
+def _requeue(svc: Services, query: Select, job_for: Callable[[Any], Job]) -> int:
     """Enqueue a job for every row of ``query`` that has no live job; give how many."""
     enqueued = 0
     for rows in _chunks(svc, query):
@@ -174,13 +163,12 @@ def _chunks(svc: Services, query: Select) -> Iterator[Sequence[Any]]:
         yield from result.partitions()
 
 
-def _enqueue_missing(svc: Services, jobs: list[dict[str, Any]]) -> int:
+def _enqueue_missing(svc: Services, jobs: list[Job]) -> int:
     """Enqueue the jobs whose id has no live RQ job; one Redis round trip checks them all."""
     # Services.enqueue already skips live jobs, but one by one (3-4 round trips each);
     # checking a whole chunk in one pipeline keeps a large backlog within the
-    # scheduler's timeout. The id mapping mirrors Services.enqueue; a mismatch only
-    # costs speed, since enqueue still refuses to duplicate a live job.
-    existing = Job.fetch_many([_rq_id(job["job_id"]) for job in jobs], connection=svc.redis)
+    # scheduler's timeout.
+    existing = RqJob.fetch_many([job.rq_id for job in jobs], connection=svc.redis)
     enqueued = 0
     for job, found in zip(jobs, existing, strict=True):
         if found is not None and found.get_status(refresh=False) in LIVE:
@@ -188,7 +176,3 @@ def _enqueue_missing(svc: Services, jobs: list[dict[str, Any]]) -> int:
         if svc.enqueue(job) is not None:
             enqueued += 1
     return enqueued
-
-
-def _rq_id(job_id: str) -> str:
-    return job_id.replace(":", "-")

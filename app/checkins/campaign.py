@@ -26,7 +26,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rq import RateLimit
-from rq.job import Job
+from rq.job import Job as RqJob
 from rq.rate_limit import RateLimitRegistry
 from sqlalchemy import (
     DateTime,
@@ -64,6 +64,7 @@ from app.checkins.replies import FIRST_SCREEN
 from app.db import aware, defer, utcnow
 from app.extensions import LIVE, Services
 from app.i18n import LANGUAGES, translate
+from app.jobs import Job
 from app.models import CheckIn, Contact, Message, Person, Placement, SmsDialogue
 from app.models.message import PENDING
 from app.ports import Ports
@@ -120,7 +121,7 @@ def rate_limit(svc: Services) -> RateLimit:
     return RateLimit(key=RATE_LIMIT_KEY, concurrency=concurrency)
 
 
-def send_job(svc: Services, message_ids: Sequence[int]) -> dict[str, Any]:
+def send_job(svc: Services, message_ids: Sequence[int]) -> Job:
     """Describe the send job of one batch, as the run and the reconciler enqueue it.
 
     It has no job id: RQ 3 refuses ``unique=True`` for rate-limited jobs, and
@@ -130,9 +131,8 @@ def send_job(svc: Services, message_ids: Sequence[int]) -> dict[str, Any]:
     """
     from workers.sms import RETRY_POLICY
 
-    return {"func": SEND_BATCH_JOB, "args": (list(message_ids),), "queue": "bulk",
-            "job_id": None, "retry": RETRY_POLICY, "timeout": BATCH_TIMEOUT,
-            "rate_limit": rate_limit(svc)}
+    return Job(SEND_BATCH_JOB, (list(message_ids),), queue="bulk", retry=RETRY_POLICY,
+               timeout=BATCH_TIMEOUT, rate_limit=rate_limit(svc))
 
 
 def send_due(svc: Services, as_of: str | datetime | None = None) -> dict[str, Any]:
@@ -338,9 +338,7 @@ def _write_page(svc: Services, session: Session, moment: datetime, rows: Sequenc
 
 def _defer_batches(svc: Services, session: Session, batches: Sequence[list[int]]) -> None:
     for ids in batches:
-        job = send_job(svc, ids)
-        defer(session, job["func"], *job["args"], queue=job["queue"], job_id=job["job_id"],
-              retry=job["retry"], timeout=job["timeout"], rate_limit=job["rate_limit"])
+        defer(session, send_job(svc, ids))
 
 
 def _write_page_pg(svc: Services, session: Session, moment: datetime,
@@ -466,7 +464,7 @@ def live_message_ids(svc: Services) -> set[int]:
     job_ids = {*registry.get_allowed_job_ids(), *registry.get_rate_limited_job_ids(),
                *svc.queues["bulk"].scheduled_job_registry.get_job_ids()}
     held: set[int] = set()
-    for job in Job.fetch_many(sorted(job_ids), connection=svc.redis):
+    for job in RqJob.fetch_many(sorted(job_ids), connection=svc.redis):
         if (job is not None and job.func_name == SEND_BATCH_JOB
                 and job.get_status(refresh=False) in LIVE):
             held.update(job.args[0])

@@ -10,11 +10,17 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.extensions import services
+from app.jobs import Job
 
 group = AppGroup("agencies", help="The NEA register of recruitment agencies.")
 
 WATCH_JOB = "workers.licences.licence_watch"
 """Run after an import that changed statuses, so warnings need not wait for the morning."""
+
+
+def watch_job(import_id: int) -> Job:
+    """The licence watch run for one import, named after it so it is enqueued once."""
+    return Job(WATCH_JOB, job_id=f"licence-watch:import:{import_id}")
 
 
 @group.command("import")
@@ -53,8 +59,7 @@ def import_register(path: Path) -> None:
         result.rows = len(rows) + len(problems)
         record_import(session, result)
         if result.status_changes:
-            defer(session, WATCH_JOB, queue="default", job_id=f"licence-watch:import:"
-                                                             f"{result.import_id}")
+            defer(session, watch_job(result.import_id))
     register_changed(svc.redis)
     click.echo(f"{path.name}: {result.rows} rows: {result.summary()} "
                f"(status changes: {result.status_changes})")

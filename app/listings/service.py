@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import defer, utcnow
-from app.extensions import default_retry
+from app.jobs import Job, default_retry
 from app.listings import codes
 from app.listings.rules import ListingFacts, evaluate
 from app.listings.submission import Submission
@@ -45,9 +45,10 @@ def today() -> date:
     return datetime.now(KENYA).date()
 
 
-def validate_job_id(listing_id: int) -> str:
-    """Name the validation job after the listing, so it is enqueued at most once."""
-    return f"listing:{listing_id}"
+def validate_job(listing_id: int) -> Job:
+    """The job that validates one listing, named after it so it is enqueued at most once."""
+    return Job(VALIDATE_JOB, (listing_id,), job_id=f"listing:{listing_id}",
+               retry=default_retry())
 
 
 def licence_status(licence: Licence | None, on: date) -> str:
@@ -125,8 +126,7 @@ def create_listing(session: Session, agency_id: int, sub: Submission, payload: d
     session.flush()
     session.execute(update(Agency).where(Agency.id == agency_id)
                     .values(listings_total=Agency.listings_total + 1))
-    defer(session, VALIDATE_JOB, listing.id, queue="default",
-          job_id=validate_job_id(listing.id), retry=default_retry())
+    defer(session, validate_job(listing.id))
     return listing
 
 
@@ -194,8 +194,7 @@ def release_held_listings(session: Session, agency_id: int) -> int:
         listing.held_at = None
         listing.held_reason = None
         listing.status_before_hold = None
-        defer(session, VALIDATE_JOB, listing.id, queue="default",
-              job_id=validate_job_id(listing.id), retry=default_retry())
+        defer(session, validate_job(listing.id))
     return len(listings)
 
 

@@ -18,18 +18,15 @@ from sqlalchemy.orm import Session
 
 from app.crypto import PiiCipher
 from app.db import aware, defer
-from app.extensions import default_retry
 from app.listings.service import hold_open_listings
 from app.models import Agency, Licence, Person, Placement, PlacementTransition
 from app.models.departure import DepartureDeclaration
 from app.models.partner import Movement, PartnerEvent, Permit, PoliceAlert
 from app.models.placement import ABROAD_STATES
 from app.partners.events import Event
+from app.partners.police import warn_job
 from app.placements import irregular
 from app.placements.service import TransitionError, open_placement, transition
-
-WARN_JOB = "workers.partners.warn_police_alert"
-"""The job that SMS-warns people about one police alert, by alert id."""
 
 SOURCE = {"immigration": "immigration", "destination": "destination", "police": "staff"}
 """The placement transition source for each partner kind."""
@@ -284,8 +281,7 @@ def _police_alert(session: Session, row: PartnerEvent, event: Event) -> Outcome:
         irregular.recompute(session, where=[Placement.id.in_(
             select(DepartureDeclaration.placement_id)
             .where(DepartureDeclaration.agent_phone == data["phone"]))])
-    defer(session, WARN_JOB, alert.id, queue="default", job_id=f"police-warn:{alert.id}",
-          retry=default_retry())
+    defer(session, warn_job(alert.id))
     return APPLIED
 
 

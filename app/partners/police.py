@@ -20,6 +20,7 @@ from app.agencies.names import display_name
 from app.db import aware, utcnow
 from app.extensions import Services
 from app.i18n import translate
+from app.jobs import Job, default_retry
 from app.keywords import reply_language
 from app.messages import queue_sms
 from app.models import Agency, AgencyCheck, Person, Placement
@@ -29,8 +30,16 @@ from app.placements.service import OPEN_STATES
 
 log = logging.getLogger(__name__)
 
+WARN_JOB = "workers.partners.warn_police_alert"
+"""The job that SMS-warns people about one police alert, by alert id."""
+
 CHECK_WINDOW = timedelta(days=90)
 """Whoever checked the agency this long before the alert is warned (checks are kept 90 days)."""
+
+
+def warn_job(alert_id: int) -> Job:
+    """The warning job of one alert, named after it so it is enqueued at most once."""
+    return Job(WARN_JOB, (alert_id,), job_id=f"police-warn:{alert_id}", retry=default_retry())
 
 
 def recipients(session: Session, alert: PoliceAlert) -> list[str]:

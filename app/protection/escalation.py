@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.db import aware, defer
 from app.extensions import Services
+from app.jobs import Job
 from app.messages import queue_sms
 from app.models import Case, CaseEvent, Escalation, Officer
 from app.protection import texts
@@ -71,10 +72,10 @@ def recipients(session: Session, case: Case, level: int) -> list[Officer]:
     return list(session.scalars(query.order_by(Officer.id)))
 
 
-def timer_job_id(case: Case) -> str:
-    """Name the timer after the case's clock, so each clock is enqueued once."""
-    due = aware(case.next_escalation_at)
-    return f"esc-due:{case.id}:{case.escalation_level}:{int(due.timestamp()) if due else 0}"
+def timer_job(case_id: int, level: int, due: datetime, delay: int | None) -> Job:
+    """The timer job of one clock, named after it (case, level, due time): enqueued once."""
+    return Job(ESCALATE_JOB, (case_id,), queue=QUEUE,
+               job_id=f"esc-due:{case_id}:{level}:{int(due.timestamp())}", delay=delay)
 
 
 def schedule_timer(session: Session, case: Case, now: datetime) -> None:
@@ -83,7 +84,7 @@ def schedule_timer(session: Session, case: Case, now: datetime) -> None:
     if due is None:
         return
     delay = max(math.ceil((due - now).total_seconds()), 1)
-    defer(session, ESCALATE_JOB, case.id, queue=QUEUE, job_id=timer_job_id(case), delay=delay)
+    defer(session, timer_job(case.id, case.escalation_level, due, delay))
 
 
 def event(session: Session, case: Case, kind: str, text: str | None, *, now: datetime,

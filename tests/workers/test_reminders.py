@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.db import utcnow
 from app.i18n import translate
+from app.jobs import Job
 from app.models import Contact, Message, Person, RegistrationDraft
 from workers.reminders import send_registration_reminder
 
@@ -33,8 +34,8 @@ def reminders(svc) -> list[Message]:
 
 
 def enqueue(svc, draft_id: int, job_id: str | None) -> None:
-    svc.enqueue({"func": "workers.reminders.send_registration_reminder", "args": (draft_id,),
-                 "job_id": job_id})
+    svc.enqueue(Job("workers.reminders.send_registration_reminder", (draft_id,),
+                    job_id=job_id))
 
 
 def test_reminder_is_sent_once_even_if_the_job_runs_twice(svc, at_api, work) -> None:

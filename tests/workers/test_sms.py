@@ -12,6 +12,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from app.db import aware, utcnow
+from app.jobs import Job
 from app.messages import queue_sms
 from app.models import Message
 from workers.sms import RETRY_INTERVALS, RETRY_POLICY, retry_delay, send_batch, send_message
@@ -67,8 +68,7 @@ def test_running_the_job_twice_sends_once(svc, at_api, work) -> None:
     work()
     at_id = load(svc, message_id).at_message_id
 
-    svc.enqueue({"func": "workers.sms.send_message", "args": (message_id,),
-                 "job_id": f"sms:{message_id}"})
+    svc.enqueue(Job("workers.sms.send_message", (message_id,), job_id=f"sms:{message_id}"))
     assert work() == 1
     assert send_message(message_id) == "skipped"
 
@@ -182,8 +182,7 @@ def test_batch_sends_one_request_per_body_with_several_recipients(svc, at_api, w
     ids = add_rows(svc, (A, "Check in: reply 1"), (B, "Check in: reply 1"),
                    (C, "Check in: reply 1"), (D, "Angalia: jibu 1"))
 
-    svc.enqueue({"func": "workers.sms.send_batch", "args": (ids,), "queue": "bulk",
-                 "job_id": "batch:test"})
+    svc.enqueue(Job("workers.sms.send_batch", (ids,), queue="bulk", job_id="batch:test"))
     assert work() == 1
 
     assert len(at_api.requests) == 2
@@ -204,8 +203,8 @@ def test_batch_sends_one_request_per_body_with_several_recipients(svc, at_api, w
 def test_batch_retries_only_the_recipients_to_retry(svc, at_api, work) -> None:
     at_api.set_status(B, 405, "InsufficientBalance", times=1)
     ids = add_rows(svc, (A, "hello"), (B, "hello"), (C, "hello"))
-    svc.enqueue({"func": "workers.sms.send_batch", "args": (ids,), "queue": "bulk",
-                 "job_id": "batch:retry", "retry": RETRY_POLICY})
+    svc.enqueue(Job("workers.sms.send_batch", (ids,), queue="bulk", job_id="batch:retry",
+                    retry=RETRY_POLICY))
 
     work()
     assert [load(svc, i).status for i in ids] == ["sent", "pending", "sent"]
