@@ -28,9 +28,9 @@ from app.db import aware, utcnow
 from app.events import Hop, apply
 from app.extensions import Services
 from app.i18n import translate
-from app.messages import queue_sms
 from app.models.dialogue import SmsDialogue
 from app.ports import Ports
+from app.sms.outbox import queue_sms
 from menus import engine
 
 DEFAULT_TTL = timedelta(days=3)

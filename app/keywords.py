@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.extensions import Services
 from app.i18n import translate
-from app.messages import queue_sms
 from app.models import Contact, InboundSms, Message, Person
+from app.sms.outbox import queue_sms
 
 Handler = Callable[["KeywordContext"], None]
 """A keyword's handler: acts on the context, replies through ``ctx.reply``."""

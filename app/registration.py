@@ -13,10 +13,10 @@ from app.db import dialect_insert, utcnow
 from app.events import Hop, handles
 from app.extensions import Services
 from app.i18n import translate
-from app.messages import queue_sms
 from app.models import Contact, Person, RegistrationDraft, SafeguardingFlag
 from app.models.person import reg_no_for
 from app.ports import Known, port
+from app.sms.outbox import queue_sms
 from menus.engine import Event
 from menus.registration import CONSENT_VERSION
 from menus.validators import ADULT, youngest_age

@@ -249,7 +249,7 @@ def queue_backlog(database_url: str, redis_url: str, pii_key: str, at_url: str,
     from app import create_app
     from app.db import utcnow
     from app.models import CheckIn, InboundSms, Placement
-    from app.sms_callbacks import handle_job
+    from app.sms.inbound import handle_job
 
     app = create_app(bench_config(database_url, redis_url, pii_key, at_url))
     svc = app.extensions["kazi"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from app.i18n import LANGUAGES, translate
+from app.sms.gsm import bad_chars
 from menus.engine import Choice, Flow, Input, Menu, Router, Screen, new_state, render
-from menus.gsm import bad_chars
 
 
 def samples(flow: Flow) -> dict:

@@ -6,8 +6,8 @@ import re
 from datetime import date
 from typing import Any
 
+from app.sms.gsm import is_gsm7
 from menus.engine import Context, Invalid
-from menus.gsm import is_gsm7
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z' .-]*[A-Za-z.]$")
 _SPACES = re.compile(r"\s+")

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.listings import service
 from app.listings.submission import parse
 from app.models import AgencyCheck, Contact, Message
-from menus.gsm import is_gsm7
+from app.sms.gsm import is_gsm7
 from tests.listings.helpers import add_agency, good, set_licence
 from workers.listings import validate_listing
 

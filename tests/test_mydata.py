@@ -11,7 +11,7 @@ from app import keywords, mydata
 from app.i18n import translate
 from app.models import Message, Person, Placement
 from app.registration import withdraw
-from menus.gsm import is_gsm7
+from app.sms.gsm import is_gsm7
 from tests.test_ussd import ANSWERS, START, SWAHILI, register
 
 A = "+254712345678"

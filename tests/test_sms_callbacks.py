@@ -13,8 +13,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import create_app
 from app.db import utcnow
-from app.messages import queue_sms
 from app.models import InboundSms, Message
+from app.sms.outbox import queue_sms
 from workers.reconcile import reconcile
 
 A = "+254712345678"
@@ -145,7 +145,7 @@ def test_incoming_answers_503_when_the_database_and_redis_are_down(other_app) ->
 
 def test_a_help_sms_during_a_database_outage_is_spooled_then_handled(other_app, svc, at_api,
                                                                      work) -> None:
-    from app.sms_callbacks import SPOOL_KEY
+    from app.sms.inbound import SPOOL_KEY
 
     down = other_app(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")
     form = {**incoming_form(), "text": "HELP boss took my passport", "id": "ATXid_outage"}
@@ -171,7 +171,7 @@ def test_a_help_sms_during_a_database_outage_is_spooled_then_handled(other_app, 
 
 
 def test_the_spool_waits_while_the_database_is_still_down(other_app, svc) -> None:
-    from app.sms_callbacks import SPOOL_KEY, drain_spool
+    from app.sms.inbound import SPOOL_KEY, drain_spool
 
     down = other_app(DATABASE_URL="postgresql+psycopg://postgres@127.0.0.1:1/none")
     assert down.test_client().post("/sms/incoming", data=incoming_form()).status_code == 200

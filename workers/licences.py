@@ -30,8 +30,8 @@ from app.agencies.search import register_changed
 from app.db import utcnow
 from app.extensions import Services
 from app.keywords import reply_language
-from app.messages import queue_sms
 from app.models import Agency, AgencyCheck, Licence, LicenceChange
+from app.sms.outbox import queue_sms
 from workers import services
 
 log = logging.getLogger(__name__)

@@ -30,13 +30,12 @@ from app.checkins import campaign as checkins
 from app.db import utcnow
 from app.extensions import LIVE, QUEUES, Services
 from app.jobs import Job
-from app.messages import send_job
 from app.models import InboundSms, Message, RegistrationDraft
 from app.models.message import FAILED, PENDING, SENDING
-from app.sms_callbacks import drain_spool, handle_job
+from app.sms.inbound import drain_spool, handle_job
+from app.sms.outbox import REASON_MAX, send_job
 from app.ussd import reminder_job
 from workers import escalation, services
-from workers.sms import REASON_MAX
 
 log = logging.getLogger(__name__)
 

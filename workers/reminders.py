@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.extensions import Services
 from app.i18n import translate
-from app.messages import queue_sms
 from app.models import Contact, Person, RegistrationDraft
+from app.sms.outbox import queue_sms
 from workers import services
 
 log = logging.getLogger(__name__)

@@ -41,7 +41,7 @@ from app.crypto import SpoolCipher
 from app.db import after_commit, aware, utcnow
 from app.i18n import translate
 from app.models import Agency, AgencyCheck, AgencyComplaint, Licence
-from menus.gsm import septets
+from app.sms.gsm import septets
 
 log = logging.getLogger(__name__)
 

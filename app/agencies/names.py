@@ -32,6 +32,8 @@ import re
 import unicodedata
 from datetime import date
 
+from app.sms.gsm import BASIC_CHARS
+
 LEGAL_WORDS = frozenset({
     "ltd", "limited", "co", "company", "plc", "inc", "llc", "llp", "the", "and", "of", "k",
 })
@@ -142,8 +144,6 @@ def gsm_text(text: str, width: int) -> str:
 
 def _gsm(text: str) -> str:
     """Keep the characters of the basic GSM-7 table (each costs one septet)."""
-    from menus.gsm import BASIC_CHARS  # here: menus imports this module
-
     if BASIC_CHARS.issuperset(text):  # nearly always: no character to drop
         return text
     return "".join(ch for ch in text if ch in BASIC_CHARS)

@@ -68,6 +68,7 @@ from app.jobs import Job
 from app.models import CheckIn, Contact, Message, Person, Placement, SmsDialogue
 from app.models.message import PENDING
 from app.ports import Ports
+from app.sms.outbox import RETRY_POLICY
 from menus import engine
 
 log = logging.getLogger(__name__)
@@ -129,8 +130,6 @@ def send_job(svc: Services, message_ids: Sequence[int]) -> Job:
     finds the live ones through the rate limiter instead; ``send_batch`` claims each
     message atomically, so even a duplicate job never sends an SMS twice.
     """
-    from workers.sms import RETRY_POLICY
-
     return Job(SEND_BATCH_JOB, (list(message_ids),), queue="bulk", retry=RETRY_POLICY,
                timeout=BATCH_TIMEOUT, rate_limit=rate_limit(svc))
 

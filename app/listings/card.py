@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.reference.countries import country_name
-from menus.gsm import BASIC
+from app.sms.gsm import BASIC
 
 SHORT_COUNTRY_NAMES = {"AE": "UAE"}
 """Names people use that also leave room on the screen."""

@@ -1,6 +1,7 @@
 """Warn people about a police alert: everyone who checked the agency or applied through it.
 
-Run as a job after the alert is committed (``workers.partners.warn_police_alert``).
+Run as a job after the alert is committed (``warn_job``), and again for any alert
+still unwarned ``REWARN_AFTER`` later (``rewarn``: Redis lost the job).
 Each number is warned once per agency (or per alerted recruiter phone), whatever
 the number of alerts or runs: the dedupe key is ``police-warn:agency:<id>:<phone>``
 (``police-warn:phone:<recruiter>:<phone>``), so a replayed event, a second alert on
@@ -12,26 +13,30 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.agencies.checks import fit
+from app.agencies.checks import drain_checks, fit
 from app.agencies.names import display_name
 from app.db import aware, utcnow
 from app.extensions import Services
 from app.i18n import translate
 from app.jobs import Job, default_retry
 from app.keywords import reply_language
-from app.messages import queue_sms
 from app.models import Agency, AgencyCheck, Person, Placement
 from app.models.departure import DepartureDeclaration
 from app.models.partner import PoliceAlert
 from app.placements.service import OPEN_STATES
+from app.sms.outbox import queue_sms
 
 log = logging.getLogger(__name__)
 
 WARN_JOB = "workers.partners.warn_police_alert"
 """The job that SMS-warns people about one police alert, by alert id."""
+
+REWARN_AFTER = timedelta(minutes=10)
+"""A police alert still unwarned this long after it was stored lost its job: ask again."""
 
 CHECK_WINDOW = timedelta(days=90)
 """Whoever checked the agency this long before the alert is warned (checks are kept 90 days)."""
@@ -106,3 +111,26 @@ def warn(svc: Services, session: Session, alert_id: int) -> int:
     alert.warned_at = utcnow()
     log.info("police alert %d: %d number(s) warned", alert.id, len(phones))
     return len(phones)
+
+
+def warn_alert(svc: Services, alert_id: int) -> int:
+    """The warning job: store the USSD checks still in Redis (people to warn too), then warn."""
+    try:
+        drain_checks(svc)
+    except RedisError as exc:
+        log.warning("agency checks in Redis not stored before the alert (%s)",
+                    type(exc).__name__)
+    with svc.db.session() as session:
+        return warn(svc, session, alert_id)
+
+
+def rewarn(svc: Services) -> int:
+    """Re-enqueue the warning job of every alert still unwarned (Redis lost the job)."""
+    with svc.db.Session() as session:
+        pending = session.scalars(
+            select(PoliceAlert.id).where(PoliceAlert.warned_at.is_(None),
+                                         PoliceAlert.created_at < utcnow() - REWARN_AFTER)
+            .order_by(PoliceAlert.id)).all()
+    for alert_id in pending:
+        svc.enqueue(warn_job(alert_id))
+    return len(pending)

@@ -26,13 +26,13 @@ from app.extensions import Services
 from app.i18n import translate
 from app.keywords import active_person
 from app.listings.service import employer_for, find_by_code
-from app.messages import queue_sms
 from app.models import Agency, Person, Placement
 from app.models.departure import DepartureDeclaration
 from app.models.placement import PLACEMENT_STATES
 from app.placements.service import TransitionError, allowed, open_placement, transition
 from app.ports import Known, port
 from app.registration import may_be_minor, raise_flag
+from app.sms.outbox import queue_sms
 from menus.departure import red_flags
 from menus.engine import Event
 

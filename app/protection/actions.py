@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.extensions import Services
 from app.i18n import translate
-from app.messages import queue_sms
 from app.models import Case, CaseEvent, Officer
 from app.protection import cases, escalation, texts
 from app.reference.missions import by_code
+from app.sms.outbox import queue_sms
 
 STAFF_SMS_LIMIT = texts.SMS_LIMIT
 """A staff message to a reporter is one SMS, prefix included."""

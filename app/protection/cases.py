@@ -30,7 +30,6 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.extensions import Services
 from app.i18n import translate
-from app.messages import queue_sms
 from app.models import Case, CaseEvent, Contact, Officer, Person, Placement
 from app.models.placement import ABROAD_STATES
 from app.models.protection import CATEGORIES, SEVERITIES
@@ -38,6 +37,7 @@ from app.phones import country_of
 from app.protection import escalation, indicators, texts
 from app.reference.countries import is_known_country
 from app.reference.missions import HQ, mission_for
+from app.sms.outbox import queue_sms
 
 log = logging.getLogger(__name__)
 

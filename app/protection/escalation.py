@@ -12,7 +12,13 @@ Everything here writes into the caller's session: the Escalation row, the
 officers' SMS (``queue_sms``, dedupe ``esc:<case>:<level>:<officer>``, so a
 level is sent at most once per officer whatever runs twice) and the timer job,
 which is enqueued after commit to run at the due time. ``escalate_due`` (every
-minute) and the reconciler catch any timer Redis lost.
+minute) and the reconciler (``running_clocks``, ``clock_job``) catch any timer
+Redis lost.
+
+Both jobs (``escalate_case``, the timer; ``escalate_due``) are idempotent: each case
+is escalated in its own transaction with its row locked, and a level is told at
+most once per officer, so running both, twice, or on two workers at once sends
+nothing twice.
 """
 
 from __future__ import annotations
@@ -20,17 +26,19 @@ from __future__ import annotations
 import logging
 import math
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.db import aware, defer
+from app.db import aware, defer, utcnow
 from app.extensions import Services
 from app.jobs import Job
-from app.messages import queue_sms
 from app.models import Case, CaseEvent, Escalation, Officer
 from app.protection import texts
 from app.reference.missions import HQ, missions_for
+from app.sms.outbox import queue_sms
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +84,20 @@ def timer_job(case_id: int, level: int, due: datetime, delay: int | None) -> Job
     """The timer job of one clock, named after it (case, level, due time): enqueued once."""
     return Job(ESCALATE_JOB, (case_id,), queue=QUEUE,
                job_id=f"esc-due:{case_id}:{level}:{int(due.timestamp())}", delay=delay)
+
+
+def running_clocks() -> Select:
+    """Select the open cases whose clock is running: each needs a live timer job."""
+    return (select(Case.id, Case.escalation_level, Case.next_escalation_at)
+            .where(Case.status == "open", Case.next_escalation_at.is_not(None))
+            .order_by(Case.id))
+
+
+def clock_job(row: Any, now: datetime) -> Job:
+    """The timer job a row of ``running_clocks`` needs: at its due time, or now."""
+    due = aware(row.next_escalation_at)
+    delay = max(math.ceil((due - now).total_seconds()), 0)
+    return timer_job(row.id, row.escalation_level, due, delay or None)
 
 
 def schedule_timer(session: Session, case: Case, now: datetime) -> None:
@@ -163,6 +185,49 @@ def current(session: Session, case: Case) -> Escalation | None:
     return session.scalar(select(Escalation).where(
         Escalation.case_id == case.id, Escalation.level == case.escalation_level,
         Escalation.mission_code == mission))
+
+
+def escalate_due(svc: Services, as_of: datetime | str | None = None) -> dict[str, int]:
+    """Escalate every open case whose clock has run out by ``as_of`` (default now)."""
+    now = _moment(as_of)
+    with svc.db.Session() as session:
+        ids = list(session.scalars(
+            select(Case.id).where(Case.status == "open", Case.next_escalation_at.is_not(None),
+                                  Case.next_escalation_at <= now).order_by(Case.id)))
+    counts: dict[str, int] = {}
+    for case_id in ids:
+        outcome = escalate_case(svc, case_id, as_of=now)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    if ids:
+        log.info("escalate_due: %s", ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    return counts
+
+
+def escalate_case(svc: Services, case_id: int, as_of: datetime | str | None = None) -> str:
+    """Escalate one case, in its own transaction, if it is still open and due; say what
+    happened."""
+    now = _moment(as_of)
+    try:
+        with svc.db.session() as session:
+            case = session.get(Case, case_id, with_for_update=True)
+            if case is None:
+                return "gone"
+            outcome = escalate(session, svc, case, now)
+    except IntegrityError:
+        # Another worker escalated this case at the same moment and committed first.
+        log.info("case %d escalated concurrently elsewhere", case_id)
+        return "concurrent"
+    if outcome not in ("not_due", "not_open"):
+        log.info("case %d: %s", case_id, outcome)
+    return outcome
+
+
+def _moment(as_of: datetime | str | None) -> datetime:
+    if as_of is None:
+        return utcnow()
+    if isinstance(as_of, str):
+        as_of = datetime.fromisoformat(as_of)
+    return aware(as_of)
 
 
 def escalate(session: Session, svc: Services, case: Case, now: datetime) -> str:

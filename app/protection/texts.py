@@ -7,7 +7,7 @@ from typing import Any
 
 from app.i18n import translate
 from app.reference.countries import country_name
-from menus.gsm import is_gsm7
+from app.sms.gsm import is_gsm7
 
 SMS_LIMIT = 160
 """One GSM-7 SMS."""

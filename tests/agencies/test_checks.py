@@ -12,7 +12,7 @@ from app.agencies import checks
 from app.agencies.search import Match
 from app.i18n import LANGUAGES, translate
 from app.models import Agency, AgencyComplaint
-from menus.gsm import is_gsm7, septets
+from app.sms.gsm import is_gsm7, septets
 from tests.agencies.helpers import add, agency_named, count, days, row
 
 LONG = "Bartholomew Kipchirchir Overseas Recruitment Agency International Ltd"

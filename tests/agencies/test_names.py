@@ -15,7 +15,7 @@ from app.agencies.names import (
     person_key,
     same_name,
 )
-from menus.gsm import is_gsm7
+from app.sms.gsm import is_gsm7
 
 
 @pytest.mark.parametrize("name", [

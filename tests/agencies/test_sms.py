@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.agencies.checks import show_date
 from app.agencies.register import kenya_today
 from app.models import AgencyCheck, Contact, Message
-from menus.gsm import is_gsm7, septets
+from app.sms.gsm import is_gsm7, septets
 from tests.agencies.helpers import add, count, days, row
 
 A = "+254712345678"

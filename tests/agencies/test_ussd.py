@@ -11,9 +11,9 @@ from app.agencies.checks import CHECKS_KEY, drain_checks, show_date
 from app.agencies.register import kenya_today
 from app.i18n import LANGUAGES, translate
 from app.models import Agency, AgencyCheck, AgencyComplaint, Licence
+from app.sms.gsm import is_gsm7
 from menus import build_flow
 from menus.engine import new_state, render
-from menus.gsm import is_gsm7
 from tests.agencies.helpers import add, count, days, row
 
 A = "+254712345678"

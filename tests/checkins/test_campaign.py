@@ -12,7 +12,7 @@ from app.checkins import campaign
 from app.checkins.campaign import RATE_LIMIT_KEY, send_due
 from app.i18n import translate
 from app.models import CheckIn, Message, SmsDialogue
-from menus.gsm import is_gsm7
+from app.sms.gsm import is_gsm7
 from tests.checkins.helpers import abroad, checkins, count, messages
 from workers.reconcile import reconcile
 

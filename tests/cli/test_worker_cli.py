@@ -14,8 +14,8 @@ import pytest
 from rq.job import Job, JobStatus
 from sqlalchemy import select
 
-from app.messages import SEND_JOB
 from app.models import Contact, Message
+from app.sms.outbox import SEND_JOB
 from workers.schedule import LEADER_KEY, SCHEDULE, TICK, Entry, LeaderLock, Scheduler
 
 ROOT = Path(__file__).resolve().parents[2]

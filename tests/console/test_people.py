@@ -66,7 +66,7 @@ def test_people_search_by_reg_no_phone_national_id_and_name(console, world, svc)
 
 
 def test_timeline_is_paginated(console, world, svc):
-    from app.messages import queue_sms
+    from app.sms.outbox import queue_sms
 
     with svc.db.session() as session:
         for n in range(60):

@@ -9,7 +9,7 @@ import pytest
 from app.i18n import LANGUAGES, translate
 from app.listings import card
 from app.models.listing import LISTING_STATUSES
-from menus.gsm import is_gsm7
+from app.sms.gsm import is_gsm7
 
 LICENCES = ("valid", "suspended", "revoked", "expired", "none")
 

@@ -29,6 +29,8 @@ from sqlalchemy import select
 from app.db import aware, utcnow
 from app.models import InboundSms, Message
 from app.protection.escalation import ESCALATE_JOB
+from app.sms.inbound import GRACE as INBOUND_GRACE
+from app.sms.outbox import STUCK_AFTER
 from tests.protection.conftest import (
     HQ_DUTY,
     HQ_SUPERVISOR,
@@ -41,7 +43,7 @@ from tests.protection.conftest import (
 )
 from workers.escalation import escalate_due
 from workers.inbound import handle_inbound
-from workers.reconcile import INBOUND_GRACE, STUCK_AFTER, reconcile
+from workers.reconcile import reconcile
 
 ROOT = Path(__file__).resolve().parents[2]
 KAZI = [sys.executable, "-c", "from app.cli import main; main()"]

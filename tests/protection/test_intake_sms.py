@@ -10,10 +10,10 @@ from sqlalchemy import func, select, update
 from app import keywords
 from app.db import utcnow
 from app.i18n import translate
-from app.messages import SEND_JOB
 from app.models import Case, Contact, InboundSms, Message, Person, SmsDialogue
 from app.protection import intake
-from menus.gsm import is_gsm7
+from app.sms.gsm import is_gsm7
+from app.sms.outbox import SEND_JOB
 from tests.protection.conftest import (
     HQ_DUTY,
     HQ_SUPERVISOR,

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.i18n import translate
 from app.models import Message
-from menus.gsm import is_gsm7
+from app.sms.gsm import is_gsm7
 from tests.protection.conftest import (
     HQ_DUTY,
     JED_DUTY,

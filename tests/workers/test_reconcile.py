@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from app.db import utcnow
-from app.messages import queue_sms
 from app.models import InboundSms, Message
+from app.sms.outbox import queue_sms
 from workers.reconcile import reconcile
 
 A = "+254712345678"

@@ -1,4 +1,4 @@
-"""workers/sms.py: each message sent once through the real SDK, retried, or failed visibly."""
+"""app/sms/outbox.py: each message sent once through the real SDK, retried, or failed visibly."""
 
 from __future__ import annotations
 
@@ -13,9 +13,15 @@ from sqlalchemy import select
 
 from app.db import aware, utcnow
 from app.jobs import Job
-from app.messages import queue_sms
 from app.models import Message
-from workers.sms import RETRY_INTERVALS, RETRY_POLICY, retry_delay, send_batch, send_message
+from app.sms.outbox import (
+    RETRY_INTERVALS,
+    RETRY_POLICY,
+    queue_sms,
+    retry_delay,
+    send,
+    send_batch,
+)
 
 A, B, C, D = "+254712345678", "+254722000111", "+254733000222", "+966501234567"
 
@@ -70,7 +76,7 @@ def test_running_the_job_twice_sends_once(svc, at_api, work) -> None:
 
     svc.enqueue(Job("workers.sms.send_message", (message_id,), job_id=f"sms:{message_id}"))
     assert work() == 1
-    assert send_message(message_id) == "skipped"
+    assert send(svc, message_id) == "skipped"
 
     assert len(at_api.requests) == 1
     message = load(svc, message_id)
@@ -82,8 +88,8 @@ def test_message_being_sent_elsewhere_is_left_alone(svc, at_api) -> None:
     with svc.db.session() as session:
         session.get(Message, message_id).status = "sending"
 
-    assert send_message(message_id) == "skipped"
-    assert send_message(987654) == "skipped"
+    assert send(svc, message_id) == "skipped"
+    assert send(svc, 987654) == "skipped"
     assert at_api.requests == []
 
 
@@ -196,7 +202,7 @@ def test_batch_sends_one_request_per_body_with_several_recipients(svc, at_api, w
     assert [r.at_message_id for r in rows] == [at_ids[A], at_ids[B], None, at_ids[D]]
     assert rows[2].failure_reason == "InvalidPhoneNumber"
 
-    assert send_batch(ids) == {"sent": 0, "failed": 0, "retry": 0, "skipped": 4}
+    assert send_batch(svc, ids) == {"sent": 0, "failed": 0, "retry": 0, "skipped": 4}
     assert len(at_api.requests) == 2
 
 
@@ -219,22 +225,22 @@ def test_batch_splits_large_groups_into_requests_of_batch_size(app, svc, at_api)
     app.config["SMS_BATCH_SIZE"] = 2
     ids = add_rows(svc, (A, "same"), (B, "same"), (C, "same"))
 
-    assert send_batch(ids)["sent"] == 3
+    assert send_batch(svc, ids)["sent"] == 3
 
     assert [r["to"] for r in at_api.requests] == [[A, B], [C]]
 
 
 def test_logs_carry_ids_not_numbers_or_bodies(svc, at_api, work, caplog) -> None:
-    caplog.set_level(logging.DEBUG, logger="workers")
+    caplog.set_level(logging.DEBUG, logger="app.sms")
     at_api.set_status(B, 405, "InsufficientBalance", times=1)
     queue(svc, "Siri ya mtu", to=A)
     queue(svc, "Siri ya mtu", to=B)
     ids = add_rows(svc, (C, "Siri ya kampeni"))
-    send_batch(ids)
+    send_batch(svc, ids)
     work(scheduled=True)
     work(scheduled=True)
 
-    logged = [r.getMessage() for r in caplog.records if r.name.startswith("workers")]
+    logged = [r.getMessage() for r in caplog.records if r.name.startswith("app.sms")]
     assert any(f"sms {ids[0]} sent" in line for line in logged)
     for line in logged:
         for secret in (A, B, C, A[1:], B[1:], C[1:], "Siri"):
@@ -242,15 +248,15 @@ def test_logs_carry_ids_not_numbers_or_bodies(svc, at_api, work, caplog) -> None
 
 
 def test_a_batch_logs_one_info_line_and_a_lone_send_its_own(svc, at_api, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="workers")
+    caplog.set_level(logging.INFO, logger="app.sms")
     ids = add_rows(svc, (A, "same"), (B, "same"), (C, "same"))
     [lone] = add_rows(svc, (A, "alone"))
 
-    send_batch(ids)
-    send_message(lone)
+    send_batch(svc, ids)
+    send(svc, lone)
 
     info = [r.getMessage() for r in caplog.records
-            if r.name == "workers.sms" and r.levelno == logging.INFO]
+            if r.name == "app.sms.outbox" and r.levelno == logging.INFO]
     assert info == ["sms batch of 3: 3 sent, 0 failed, 0 to retry, 0 not pending, "
                     "1 request group(s)", f"sms {lone} sent (attempt 1)"]
 
