@@ -374,8 +374,8 @@ def test_the_nightly_recompute_is_two_statements_whatever_the_rows(svc):
 
 
 def test_the_nightly_job_recomputes_everyone(svc):
+    from app.schedule import SCHEDULE
     from workers.irregular import recompute_irregular
-    from workers.schedule import SCHEDULE
 
     person_id = add_person(svc)
     placement_id = place(svc, person_id)

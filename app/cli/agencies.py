@@ -10,17 +10,8 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from app.extensions import services
-from app.jobs import Job
 
 group = AppGroup("agencies", help="The NEA register of recruitment agencies.")
-
-WATCH_JOB = "workers.licences.licence_watch"
-"""Run after an import that changed statuses, so warnings need not wait for the morning."""
-
-
-def watch_job(import_id: int) -> Job:
-    """The licence watch run for one import, named after it so it is enqueued once."""
-    return Job(WATCH_JOB, job_id=f"licence-watch:import:{import_id}")
 
 
 @group.command("import")
@@ -41,6 +32,7 @@ def import_register(path: Path) -> None:
         record_import,
     )
     from app.agencies.search import register_changed
+    from app.agencies.watch import watch_job
     from app.db import defer
 
     try:

@@ -11,10 +11,10 @@ from flask.cli import with_appcontext
 @with_appcontext
 def reconcile() -> None:
     """Re-enqueue the jobs SQL says are still owed (pending SMS, ...); print counts."""
-    # Imported here: the reconciler is its own module and the CLI must load without it.
-    from workers.reconcile import reconcile as run
+    from app.extensions import services
+    from app.reconcile import reconcile as run
 
-    counts = run()
+    counts = run(services())
     if not counts:
         click.echo("nothing pending")
     for name, count in sorted(counts.items()):

@@ -40,7 +40,7 @@ crash or a leak in one job never takes the worker down with it.
 class AppWorker(Worker):
     """An RQ worker whose work horses run each job inside the Flask app context.
 
-    Unless burst, it also keeps the cron scheduler (``workers.schedule``) alive in a
+    Unless burst, it also keeps the cron scheduler (``app.schedule``) alive in a
     child process: RQ's ``CronScheduler`` installs signal handlers, so it needs a
     main thread of its own.
     """
@@ -150,7 +150,7 @@ class AppWorker(Worker):
 
     def start_cron(self) -> None:
         """Fork the cron scheduler, as RQ forks its own scheduler."""
-        from workers.schedule import run
+        from app.schedule import run
 
         self.cron = multiprocessing.get_context("fork").Process(
             target=run, args=(self.cron_url,), name="kazi-cron", daemon=False
@@ -172,18 +172,21 @@ class AppWorker(Worker):
         cron.join()
 
 
+JOB_PACKAGE = "workers"
+"""The package of RQ job functions. The app names it (jobs are dotted paths) and never
+imports it statically: only a worker process loads it, here or as RQ runs a job."""
+
+
 def preload_jobs() -> None:
     """Import every job module once in the worker, before it forks a horse per job.
 
     RQ imports a job's function in the horse, so a module the worker never imported
-    was imported again (and, without bytecode on disk, compiled again) by every horse:
-    about 7 ms of the 95 ms a campaign's ``send_batch`` horse took.
+    was imported again (and, without bytecode on disk, compiled again) by every horse,
+    with the feature modules it calls.
     """
-    import workers
-
-    for module in pkgutil.iter_modules(workers.__path__, "workers."):
-        if module.name != "workers.schedule":  # the cron child's entry point, not a job
-            importlib.import_module(module.name)
+    package = importlib.import_module(JOB_PACKAGE)
+    for module in pkgutil.iter_modules(package.__path__, f"{JOB_PACKAGE}."):
+        importlib.import_module(module.name)
 
 
 def warm_database(app: Flask) -> None:

@@ -41,9 +41,11 @@ is the same rules in plain Python for one placement, to show and to test against
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Date,
@@ -86,6 +88,11 @@ from app.models.departure import DepartureDeclaration
 from app.models.listing import APPROVED, HELD
 from app.models.placement import ABROAD_STATES
 from app.placements.service import OPEN_STATES
+
+if TYPE_CHECKING:
+    from app.extensions import Services
+
+log = logging.getLogger(__name__)
 
 RULES = ("no_work_permit", "permit_expired", "visit_visa", "no_approved_placement",
          "agency_not_valid", "police_alert")
@@ -260,6 +267,15 @@ def recompute(session: Session, on: date | None = None, *,
     change are not written.
     """
     return _run(session, statements(on or today(), where), {})
+
+
+def recompute_all(svc: Services, as_of: str | None = None) -> int:
+    """The nightly job: recompute every placement in one transaction; give rows changed."""
+    on = date.fromisoformat(as_of[:10]) if as_of else None
+    with svc.db.session() as session:
+        changed = recompute(session, on)
+    log.info("irregular recompute: %d placement(s) changed", changed)
+    return changed
 
 
 def recompute_person(session: Session, person_id: int, on: date | None = None) -> int:

@@ -15,8 +15,8 @@ from rq.job import Job, JobStatus
 from sqlalchemy import select
 
 from app.models import Contact, Message
+from app.schedule import LEADER_KEY, SCHEDULE, TICK, Entry, LeaderLock, Scheduler
 from app.sms.outbox import SEND_JOB
-from workers.schedule import LEADER_KEY, SCHEDULE, TICK, Entry, LeaderLock, Scheduler
 
 ROOT = Path(__file__).resolve().parents[2]
 KAZI = [sys.executable, "-c", "from app.cli import main; main()"]

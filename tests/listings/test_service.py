@@ -136,7 +136,8 @@ def test_licence_status_counts_a_valid_licence_past_its_date_as_expired() -> Non
 
 
 def test_listings_whose_job_redis_lost_are_validated_again(svc, work) -> None:
-    from workers.listings import PENDING_GRACE, revalidate_pending
+    from app.listings.validation import PENDING_GRACE
+    from workers.listings import revalidate_pending
 
     agency_id = add_agency(svc)
     listing = create(svc, agency_id)

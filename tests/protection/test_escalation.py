@@ -208,7 +208,7 @@ def test_the_reconciler_restores_a_lost_timer(client, svc, work, at_api, roster)
 
 
 def test_the_escalate_due_schedule_entry_runs_every_minute_on_critical() -> None:
-    from workers.schedule import SCHEDULE
+    from app.schedule import SCHEDULE
 
     entry = next(e for e in SCHEDULE if e.func == "workers.escalation.escalate_due")
     assert (entry.queue, entry.interval) == ("critical", 60)

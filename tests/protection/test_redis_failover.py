@@ -19,11 +19,11 @@ from redis.sentinel import SentinelConnectionPool
 
 from app.embedded_redis import ensure_redis
 from app.redis_conn import connect
+from app.schedule import LEADER_KEY
 from app.sessions import SESSION_KEY
 from tests.cli.test_worker_cli import start_leading_worker
 from tests.protection.conftest import RUH_DUTY, only_case, received, sms
 from tests.sentinel_group import SentinelGroup
-from workers.schedule import LEADER_KEY
 
 SAUDI = "+966512345678"
 

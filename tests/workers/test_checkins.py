@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from app.schedule import SCHEDULE
 from tests.checkins.helpers import abroad, checkins
 from workers.checkins import mark_missed, send_due
-from workers.schedule import SCHEDULE
 
 AS_OF = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 

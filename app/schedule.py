@@ -1,5 +1,8 @@
 """The schedule: recurring jobs, enqueued by RQ's cron from exactly one leader.
 
+A job is named by its dotted path (``workers.reconcile.reconcile``) and resolved
+the way RQ resolves it, so the app never imports ``workers/`` itself.
+
 Every ``kazi worker`` runs a cron scheduler in a child process, so the schedule
 survives any one host. Only the holder of ``kazi:cron:leader`` enqueues; the
 others stand by and take over when the leader's key expires (it dies) or is
@@ -60,7 +63,7 @@ class Entry:
 
 SCHEDULE: tuple[Entry, ...] = (
     Entry("workers.reconcile.reconcile", "critical", interval=60, timeout=120),
-    # Every minute: any case whose escalation clock ran out goes up a level (issue 4).
+    # Every minute: any case whose escalation clock ran out goes up a level.
     Entry("workers.escalation.escalate_due", "critical", interval=60, timeout=120),
     # Daily, in the morning (host time), so the warnings reach people awake.
     Entry("workers.licences.licence_watch", "default", cron="0 7 * * *", timeout=1800),
@@ -71,8 +74,7 @@ SCHEDULE: tuple[Entry, ...] = (
     Entry("workers.irregular.recompute_irregular", "default", cron="30 0 * * *", timeout=1800),
     Entry("workers.irregular.rewarn_police_alerts", "default", interval=600, timeout=300),
 )
-"""Every recurring job. Later issues add licence watch (daily), escalations (every
-minute) and check-ins here."""
+"""Every recurring job; a feature adds its line here."""
 
 LEADER_KEY = "kazi:cron:leader"
 """Redis key held (``SET NX EX``) by the one cron scheduler allowed to enqueue."""

@@ -1,4 +1,4 @@
-"""workers/reconcile.py: whatever Redis loses is re-enqueued from SQL, and sent once."""
+"""app/reconcile.py: whatever Redis loses is re-enqueued from SQL, and sent once."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from sqlalchemy import func, select, update
 
 from app.db import utcnow
 from app.models import InboundSms, Message
+from app.reconcile import reconcile
 from app.sms.outbox import queue_sms
-from workers.reconcile import reconcile
 
 A = "+254712345678"
 LATER = timedelta(seconds=31)
@@ -46,11 +46,11 @@ def test_pending_message_is_sent_once_after_redis_is_emptied(svc, at_api, work) 
     svc.redis.flushdb()  # the job is gone; the row is still pending in SQL
     assert work() == 0
 
-    assert reconcile()["messages"] == 1
+    assert reconcile(svc)["messages"] == 1
     work()
 
     assert load(svc, message_id).status == "sent"
-    assert reconcile()["messages"] == 0
+    assert reconcile(svc)["messages"] == 0
     work(scheduled=True)
     assert len(at_api.sent) == 1
 
@@ -58,7 +58,7 @@ def test_pending_message_is_sent_once_after_redis_is_emptied(svc, at_api, work) 
 def test_live_job_is_not_enqueued_again(svc, at_api, work) -> None:
     queue(svc)
 
-    assert reconcile()["messages"] == 0  # its job is still queued
+    assert reconcile(svc)["messages"] == 0  # its job is still queued
     assert svc.queues["default"].count == 1
     work()
     assert len(at_api.sent) == 1
@@ -69,8 +69,8 @@ def test_message_waiting_for_its_retry_time_is_left_alone(svc, at_api, work) -> 
     svc.redis.flushdb()
     set_row(svc, message_id, next_attempt_at=utcnow() + timedelta(minutes=5))
 
-    assert reconcile()["messages"] == 0
-    assert reconcile(now=utcnow() + timedelta(minutes=6))["messages"] == 1
+    assert reconcile(svc)["messages"] == 0
+    assert reconcile(svc, now=utcnow() + timedelta(minutes=6))["messages"] == 1
     work()
     assert load(svc, message_id).status == "sent"
 
@@ -82,7 +82,7 @@ def test_message_stuck_in_sending_is_put_back_and_sent(svc, at_api, work) -> Non
     set_row(svc, message_id, status="sending", attempts=1,
             updated_at=utcnow() - timedelta(minutes=11))
 
-    counts = reconcile()
+    counts = reconcile(svc)
 
     assert (counts["stuck_reset"], counts["messages"]) == (1, 1)
     assert load(svc, message_id).status == "pending"
@@ -98,7 +98,7 @@ def test_message_sending_recently_is_not_touched(svc, at_api, work) -> None:
     set_row(svc, message_id, status="sending", attempts=1,
             updated_at=utcnow() - timedelta(minutes=2))
 
-    assert reconcile() == {"spooled_inbound": 0, "agency_checks": 0, "stuck_failed": 0,
+    assert reconcile(svc) == {"spooled_inbound": 0, "agency_checks": 0, "stuck_failed": 0,
                            "stuck_reset": 0, "messages": 0, "inbound": 0, "escalations": 0,
                            "reminders": 0}
     assert load(svc, message_id).status == "sending"
@@ -111,7 +111,7 @@ def test_stuck_message_out_of_attempts_fails_visibly(app, svc, at_api) -> None:
     set_row(svc, message_id, status="sending", attempts=app.config["SMS_MAX_ATTEMPTS"],
             updated_at=utcnow() - timedelta(minutes=30))
 
-    counts = reconcile()
+    counts = reconcile(svc)
 
     assert (counts["stuck_failed"], counts["stuck_reset"], counts["messages"]) == (1, 0, 0)
     message = load(svc, message_id)
@@ -126,15 +126,15 @@ def test_incoming_sms_is_handled_once_after_redis_is_emptied(client, svc, at_api
     svc.redis.flushdb()  # Redis lost the job after the callback answered 200
     assert work() == 0
 
-    assert reconcile()["inbound"] == 0  # younger than 30 s: its job may still be coming
-    assert reconcile(now=utcnow() + LATER)["inbound"] == 1
+    assert reconcile(svc)["inbound"] == 0  # younger than 30 s: its job may still be coming
+    assert reconcile(svc, now=utcnow() + LATER)["inbound"] == 1
     work()
 
     with svc.db.Session() as session:
         inbound = session.scalar(select(InboundSms))
         assert inbound.processed_at is not None and inbound.route == "unknown"
     assert len(at_api.sent) == 1
-    assert reconcile(now=utcnow() + LATER) == {
+    assert reconcile(svc, now=utcnow() + LATER) == {
         "spooled_inbound": 0, "agency_checks": 0, "stuck_failed": 0, "stuck_reset": 0,
         "messages": 0, "inbound": 0, "escalations": 0, "reminders": 0,
     }
@@ -150,9 +150,9 @@ def test_large_backlog_is_streamed_and_counted(svc) -> None:
             for n in range(1203)
         )
 
-    assert reconcile()["messages"] == 1203
+    assert reconcile(svc)["messages"] == 1203
     assert svc.queues["bulk"].count == 1203
-    assert reconcile()["messages"] == 0  # all still queued
+    assert reconcile(svc)["messages"] == 0  # all still queued
     assert svc.queues["bulk"].count == 1203
     with svc.db.Session() as session:
         assert session.scalar(select(func.count()).select_from(Message)) == 1203

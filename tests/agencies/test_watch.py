@@ -1,4 +1,4 @@
-"""workers/licences.py: the daily licence watch expires, records and warns exactly once."""
+"""app/agencies/watch.py: the daily licence watch expires, records and warns exactly once."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from app.agencies import watch
 from app.db import utcnow
 from app.models import AgencyCheck, Contact, Licence, LicenceChange, Message
+from app.schedule import SCHEDULE
 from tests.agencies.helpers import add, count, days, licence, row, run_import, write
-from workers import licences
 from workers.licences import licence_watch
-from workers.schedule import SCHEDULE
 
 SAVANNA = row("NEA/PEA/2024/0001", "Savanna Recruitment Agency Ltd", "valid", days(5))
 GULF = row("NEA/PEA/2024/0002", "Gulf Star Manpower Services Ltd", "valid", days(300))
@@ -144,8 +144,8 @@ def test_open_listings_of_the_agency_are_held(svc, register):
 
 def test_without_the_listings_feature_the_watch_still_warns(svc, register, monkeypatch,
                                                             caplog):
-    monkeypatch.setattr(licences, "LISTINGS", "app.no_such_listings")
-    with caplog.at_level("INFO", logger="workers.licences"):
+    monkeypatch.setattr(watch, "LISTINGS", "app.no_such_listings")
+    with caplog.at_level("INFO", logger="app.agencies.watch"):
         assert licence_watch(as_of=days(10))["warnings"] == 2
     assert "not available; no listings to hold" in caplog.text
 
