@@ -12,21 +12,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from rq.job import Job as RqJob
-from sqlalchemy import Select, select
+from sqlalchemy import Select
 
+from app import drafts
 from app.agencies.checks import drain_checks
 from app.checkins import campaign as checkins
 from app.db import utcnow
 from app.extensions import LIVE, Services
 from app.jobs import Job
-from app.models import RegistrationDraft
 from app.protection import escalation
 from app.sms import inbound, outbox
-from app.ussd import reminder_job
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +56,11 @@ def reconcile(svc: Services, now: datetime | None = None) -> dict[str, int]:
         "escalations": _requeue(svc, escalation.running_clocks(),
                                 lambda row: escalation.clock_job(row, now)),
         # Cut-off registrations owed their one reminder (the delayed job may be lost).
-        "reminders": _requeue(svc, _owed_reminders(svc, now), lambda row: reminder_job(row.id)),
+        "reminders": _requeue(svc, drafts.owed_reminders(svc, now),
+                              lambda row: drafts.reminder_job(row.id)),
     }
     log.info("reconcile: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
     return counts
-
-
-def _owed_reminders(svc: Services, now: datetime):
-    """Select drafts whose reminder is due and not yet sent."""
-    due_before = now - timedelta(seconds=svc.config["REMINDER_DELAY_SECONDS"])
-    return (
-        select(RegistrationDraft.id)
-        .where(RegistrationDraft.completed_at.is_(None), RegistrationDraft.reminded_at.is_(None),
-               RegistrationDraft.updated_at <= due_before)
-        .order_by(RegistrationDraft.id)
-    )
 
 
 def _requeue(svc: Services, query: Select, job_for: Callable[[Any], Job]) -> int:

@@ -6,7 +6,6 @@ events mean, enqueue jobs after commit (the session does that), render the scree
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -17,13 +16,12 @@ from sqlalchemy import and_, literal, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from app import drafts
 from app.callbacks import form, require_token
 from app.crypto import StateCipher
-from app.db import defer, utcnow
 from app.events import Hop, apply
 from app.extensions import Services, services
 from app.i18n import translate
-from app.jobs import Job
 from app.models import Contact, Person, RegistrationDraft, UssdEvent
 from app.phones import try_normalise
 from app.ports import Ports, riding_keys
@@ -41,14 +39,6 @@ UNAVAILABLE = (
 """Shown when Redis or the database is down; both languages, since neither can be looked up."""
 
 BAD_REQUEST = "Sorry, we could not read that request. Please dial again."
-
-REMINDER_JOB = "workers.reminders.send_registration_reminder"
-
-
-def reminder_job(draft_id: int, delay: int | None = None) -> Job:
-    """The one reminder of a draft, named after it so it is enqueued at most once."""
-    return Job(REMINDER_JOB, (draft_id,), job_id=f"remind:{draft_id}", delay=delay)
-
 
 def _reply(text: str, end: bool, status: int = 200) -> Response:
     return Response(("END " if end else "CON ") + text, status=status, mimetype="text/plain")
@@ -175,19 +165,12 @@ def _first_state(svc: Services, saved: dict[str, Any] | None, phone: str) -> dic
         saved = None
     elif draft is not None:
         data["had_draft"] = True
-        saved = saved or _open_draft(svc, draft)
+        saved = saved or drafts.open_draft(svc, draft)
     if saved and saved.get("screen") in RESUMABLE:
         data.update(resume_screen=saved["screen"],
                     resume={"data": saved.get("data", {}), "history": saved.get("history", [])})
         lang = lang or saved.get("lang")
     return engine.new_state(svc.flow, lang, **data)
-
-
-def _open_draft(svc: Services, sealed: bytes) -> dict[str, Any] | None:
-    try:
-        return json.loads(svc.cipher.decrypt(sealed))
-    except ValueError:
-        return None
 
 
 def _commit(svc: Services, session_id: str, phone: str, step: engine.Step,
@@ -256,22 +239,7 @@ def _record_event(svc: Services, session_id: str, phone: str | None, status: str
         ))
         if status == "Success" or phone is None:
             return
-        saved = store(svc).resume_state(phone)
-        if not saved or saved.get("screen") not in RESUMABLE:
-            return
-        # Drafts live for days in SQL: Fernet with the rotating PII keys.
-        sealed = svc.cipher.encrypt(json.dumps(saved, separators=(",", ":")))
-        draft = session.scalar(select(RegistrationDraft).where(RegistrationDraft.phone == phone))
-        if draft is None:
-            draft = RegistrationDraft(phone=phone, session_id=session_id, state_enc=sealed)
-            session.add(draft)
-        else:
-            draft.session_id, draft.state_enc, draft.updated_at = session_id, sealed, utcnow()
-            draft.completed_at = None
-        session.flush()
-        # One reminder per draft: the job id is the draft's, and the job itself
-        # only sends while ``reminded_at`` is empty.
-        defer(session, reminder_job(draft.id, svc.config["REMINDER_DELAY_SECONDS"]))
+        drafts.keep(svc, session, session_id, phone, store(svc).resume_state(phone))
 
 
 def _int(value: str | None) -> int | None:

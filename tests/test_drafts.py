@@ -1,4 +1,4 @@
-"""workers/reminders.py: one reminder per unfinished registration, in the person's language."""
+"""app/drafts.py: one reminder per unfinished registration, in the person's language."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import json
 from sqlalchemy import select
 
 from app.db import utcnow
+from app.drafts import send_reminder
 from app.i18n import translate
 from app.jobs import Job
 from app.models import Contact, Message, Person, RegistrationDraft
-from workers.reminders import send_registration_reminder
 
 A = "+254712345678"
 CODE = "*384*2026#"
@@ -44,7 +44,7 @@ def test_reminder_is_sent_once_even_if_the_job_runs_twice(svc, at_api, work) -> 
     enqueue(svc, draft_id, None)  # a second job, e.g. from a second dropped session
 
     work()
-    assert send_registration_reminder(draft_id) is False
+    assert send_reminder(svc, draft_id) is False
     work()
 
     [(number, body, _)] = at_api.sent
@@ -62,7 +62,7 @@ def test_contact_language_wins_over_the_draft(svc, at_api, work) -> None:
         session.add(Contact(phone=A, lang="en"))
     draft_id = draft(svc, lang="sw")
 
-    assert send_registration_reminder(draft_id) is True
+    assert send_reminder(svc, draft_id) is True
     work()
 
     [(_, body, _)] = at_api.sent
@@ -72,7 +72,7 @@ def test_contact_language_wins_over_the_draft(svc, at_api, work) -> None:
 def test_draft_without_language_is_reminded_in_english(svc) -> None:
     draft_id = draft(svc, lang=None)
 
-    assert send_registration_reminder(draft_id) is True
+    assert send_reminder(svc, draft_id) is True
 
     [message] = reminders(svc)
     assert message.body == translate("en", "sms.reg_reminder", service_code=CODE)
@@ -81,7 +81,7 @@ def test_draft_without_language_is_reminded_in_english(svc) -> None:
 def test_completed_draft_is_not_reminded(svc, at_api, work) -> None:
     draft_id = draft(svc, completed_at=utcnow())
 
-    assert send_registration_reminder(draft_id) is False
+    assert send_reminder(svc, draft_id) is False
     work()
 
     assert reminders(svc) == [] and at_api.sent == []
@@ -93,7 +93,7 @@ def test_registered_number_is_not_reminded(svc, at_api) -> None:
         session.add(Person(phone=A, full_name="Amina Otieno", lang="sw", consent_version="v1",
                            consent_channel="ussd", consent_at=utcnow(), status="active"))
 
-    assert send_registration_reminder(draft_id) is False
+    assert send_reminder(svc, draft_id) is False
 
     assert reminders(svc) == []
     with svc.db.Session() as session:
@@ -101,7 +101,7 @@ def test_registered_number_is_not_reminded(svc, at_api) -> None:
 
 
 def test_missing_draft_is_ignored(svc) -> None:
-    assert send_registration_reminder(424242) is False
+    assert send_reminder(svc, 424242) is False
     assert reminders(svc) == []
 
 
@@ -111,7 +111,7 @@ def test_reconciler_sends_an_owed_reminder_whose_job_was_lost(svc, work, at_api)
 
     from app.db import utcnow
     from app.models import RegistrationDraft
-    from workers.reconcile import reconcile
+    from app.reconcile import reconcile
 
     with svc.db.session() as session:
         session.add(RegistrationDraft(
@@ -120,7 +120,7 @@ def test_reconciler_sends_an_owed_reminder_whose_job_was_lost(svc, work, at_api)
             updated_at=utcnow() - timedelta(hours=2),
         ))
     svc.redis.flushdb()
-    assert reconcile()["reminders"] == 1
+    assert reconcile(svc)["reminders"] == 1
     work()
-    assert reconcile()["reminders"] == 0
+    assert reconcile(svc)["reminders"] == 0
     assert [number for number, _body, _id in at_api.sent] == ["+254712345678"]
