@@ -39,7 +39,7 @@ ENQUEUE_ATTEMPTS = 2
 
 
 def checked_flow(max_chars: int, locales: Mapping[str, set[str]] | None = None) -> Flow:
-    """Build the journeys and refuse to serve them if they are broken (DESIGN.md §1).
+    """Build the journeys and refuse to serve them if they are broken.
 
     A dangling transition, an unreachable screen or a text missing from a locale
     (``locales``: each language's text ids, by default the shipped catalogs) stops
