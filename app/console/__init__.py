@@ -16,14 +16,6 @@ from markupsafe import Markup, escape
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static")
 
-ROLE_LABELS = {
-    "nea_admin": "NEA administrator",
-    "nea_officer": "NEA officer",
-    "consular_officer": "Consular officer",
-    "analyst": "Analyst",
-}
-
-
 @dataclass(frozen=True)
 class NavItem:
     """A link in the top navigation, shown to ``roles`` (nea_admin sees every link)."""
@@ -52,7 +44,7 @@ def console_nav() -> list[dict]:
     """Give the navigation links the signed-in user may follow."""
     from flask import current_app
 
-    from app.console.auth import current_user
+    from app.staff.login import current_user
 
     user = current_user()
     if user is None:
@@ -103,7 +95,7 @@ for _code in ERRORS:
 
 def csrf_field() -> Markup:
     """Give the hidden CSRF input every console form carries."""
-    from app.console.auth import csrf_token
+    from app.staff.login import csrf_token
 
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(
         escape(csrf_token()))
@@ -121,7 +113,8 @@ def register(app: Flask) -> None:
         registers,
         simulator,
     )
-    from app.console.auth import configure_cookies, csrf_token, current_user, has_role
+    from app.staff.login import configure_cookies, csrf_token, current_user
+    from app.staff.roles import has_role, role_label
 
     configure_cookies(app)
     app.register_blueprint(bp)
@@ -130,5 +123,5 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_user=current_user, csrf_field=csrf_field, csrf_token=csrf_token,
         console_nav=console_nav, has_role=has_role,
-        role_label=lambda role: ROLE_LABELS.get(role, role),
+        role_label=role_label,
     )
