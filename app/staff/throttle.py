@@ -27,6 +27,18 @@ IP_WINDOW = 15 * 60
 
 IP_KEY = "kazi:console:login-failures:{0}"
 
+# INCR, then a TTL only if the key has none: the window starts at the first failure and
+# later failures do not extend it. One script, so the count never exists without its
+# TTL; ``EXPIRE ... NX`` would say the same in one command, but needs Redis 7.
+_COUNT = """
+local count = redis.call('INCR', KEYS[1])
+if redis.call('TTL', KEYS[1]) < 0 then
+    redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return count
+"""
+
+
 def _key(address: str | None) -> str:
     return IP_KEY.format(address or "unknown")
 
@@ -44,9 +56,6 @@ def blocked(redis: Redis, address: str | None) -> bool:
 def count_failure(redis: Redis, address: str | None) -> None:
     """Count one failed sign-in against ``address`` (no Redis: not counted, logged)."""
     try:
-        with redis.pipeline() as pipe:
-            pipe.incr(_key(address))
-            pipe.expire(_key(address), IP_WINDOW, nx=True)
-            pipe.execute()
+        redis.eval(_COUNT, 1, _key(address), IP_WINDOW)
     except RedisError as exc:
         log.warning("login throttle unavailable (%s)", type(exc).__name__)
