@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -58,5 +59,25 @@ def test_a_registry_read_before_the_features_are_wired_raises() -> None:
     """)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
+
+
+def test_a_job_run_outside_the_app_is_wired_by_workers_services(config) -> None:
+    # A bare ``rq worker`` has no app context: services() builds the app, and with it
+    # every registration, before a job reads a registry.
+    script = textwrap.dedent("""
+        from app import keywords
+        from workers import services
+
+        services()
+        assert keywords.route("STOP")[0] is keywords.stop
+        print("ok")
+    """)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AT_", "KAZI_"))}
+    env.update(DATABASE_URL=config["DATABASE_URL"], REDIS_URL=config["REDIS_URL"],
+               PII_KEYS=config["PII_KEYS"], SECRET_KEY=config["SECRET_KEY"])
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=120, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"

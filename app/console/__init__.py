@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from flask import Blueprint, Flask, request, url_for
 from markupsafe import Markup, escape
 
+from app.staff.login import configure_cookies, csrf_token, current_user
+from app.staff.roles import has_role, role_label
+
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static")
 
@@ -43,8 +46,6 @@ NAV: list[NavItem] = [
 def console_nav() -> list[dict]:
     """Give the navigation links the signed-in user may follow."""
     from flask import current_app
-
-    from app.staff.login import current_user
 
     user = current_user()
     if user is None:
@@ -95,8 +96,6 @@ for _code in ERRORS:
 
 def csrf_field() -> Markup:
     """Give the hidden CSRF input every console form carries."""
-    from app.staff.login import csrf_token
-
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(
         escape(csrf_token()))
 
@@ -113,8 +112,6 @@ def register(app: Flask) -> None:
         registers,
         simulator,
     )
-    from app.staff.login import configure_cookies, csrf_token, current_user
-    from app.staff.roles import has_role, role_label
 
     configure_cookies(app)
     app.register_blueprint(bp)
@@ -122,6 +119,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(simulator.bp)
     app.jinja_env.globals.update(
         current_user=current_user, csrf_field=csrf_field, csrf_token=csrf_token,
-        console_nav=console_nav, has_role=has_role,
-        role_label=role_label,
+        console_nav=console_nav, has_role=has_role, role_label=role_label,
     )
