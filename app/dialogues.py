@@ -6,10 +6,10 @@ it holds answers. Each screen goes out as one SMS through ``queue_sms``.
 
 A dialogue can also be *implied*: a question sent to many numbers at once (a
 check-in) stores no dialogue row per number. When a number with no open dialogue
-replies, the openers registered with ``@implied`` are asked whether that number is
-waiting on such a question; the first that says so gives the screen, language and
-ref, and the dialogue starts there, as if it had been stored when the question
-went out, and takes the reply as its first input.
+replies, the openers registered with ``@implied`` (``app.features`` imports their
+modules) are asked whether that number is waiting on such a question; the first that
+says so gives the screen, language and ref, and the dialogue starts there, as if it
+had been stored when the question went out, and takes the reply as its first input.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app import import_modules
+from app import registry
 from app.db import aware, utcnow
 from app.events import Hop, apply
 from app.extensions import Services
@@ -35,9 +35,6 @@ from menus import engine
 
 DEFAULT_TTL = timedelta(days=3)
 """How long an unanswered dialogue waits for its next reply."""
-
-IMPLIED_MODULES = ("app.checkins.replies",)
-"""Modules that register openers of implied dialogues; each feature adds its own line."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +109,7 @@ def _begin(svc: Services, session: Session, phone: str, screen: str, *, lang: st
 
 
 def _implied(svc: Services, session: Session, phone: str) -> Implied | None:
-    import_modules(IMPLIED_MODULES)
+    registry.check("implied dialogue")
     for opener in _openers:
         found = opener(svc, session, phone)
         if found is not None:

@@ -1,7 +1,8 @@
 """Commit what the engine's events mean: one handler per event name, across features.
 
-Feature modules register handlers with ``@handles("EventName")``; the USSD gateway
-(and the SMS dialogue runner) call ``apply`` inside one transaction per hop.
+Feature modules register handlers with ``@handles("EventName")``, and ``app.features``
+imports them (``EVENT_HANDLERS``); the USSD gateway (and the SMS dialogue runner) call
+``apply`` inside one transaction per hop.
 """
 
 from __future__ import annotations
@@ -12,22 +13,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app import import_modules
+from app import registry
 from app.extensions import Services
 from app.sessions import Write
 from menus.engine import Event
-
-HANDLER_MODULES = (
-    "app.registration",
-    "app.listings.check",
-    "app.agencies.journey",
-    "app.checkins.replies",
-    "app.protection.intake",
-    "app.placements.declaration",
-    "app.placements.migrant",
-    "app.placements.no_news",
-)
-"""Modules that register event handlers; each feature adds its own line."""
 
 
 @dataclass
@@ -67,14 +56,10 @@ def handles(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def _load() -> None:
-    import_modules(HANDLER_MODULES)
-
-
 def apply(hop: Hop, events: tuple[Event, ...]) -> None:
     """Commit each event's meaning into ``hop.session``; results go into ``hop.state``."""
-    if events:  # always: one handler module imported elsewhere must not hide the others
-        _load()
+    if events:
+        registry.check("event handler")
     for event in events:
         handler = _HANDLERS.get(event.name)
         if handler is None:  # a journey emitting an event nobody handles is a bug
@@ -84,5 +69,5 @@ def apply(hop: Hop, events: tuple[Event, ...]) -> None:
 
 def known() -> set[str]:
     """Name every event that has a handler."""
-    _load()
+    registry.check("event handler")
     return set(_HANDLERS)

@@ -1,4 +1,4 @@
-"""The app factory: a contents page of what the gateway is made of."""
+"""The app factory: configuration, logging, services, then every feature (``app.features``)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 
 from app import config as settings
+from app import features
 from app.extensions import Services
 
 
@@ -18,8 +19,7 @@ def build(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(settings.finalise(raw))
     configure_logging(app)
     register_extensions(app)
-    register_blueprints(app)
-    register_cli(app)
+    features.register(app)
     return app
 
 
@@ -39,18 +39,3 @@ def register_extensions(app: Flask) -> None:
     app.extensions["kazi"] = Services.from_config(app.config)
     app.session_interface = CallbackFreeSessions()
 
-
-def register_blueprints(app: Flask) -> None:
-    from app import api, console, health, sms_callbacks, ussd
-
-    app.register_blueprint(health.bp)
-    app.register_blueprint(ussd.bp)
-    app.register_blueprint(sms_callbacks.bp)
-    api.register(app)
-    console.register(app)
-
-
-def register_cli(app: Flask) -> None:
-    from app.cli import register
-
-    register(app)

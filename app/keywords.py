@@ -1,9 +1,10 @@
 """SMS keywords: one router from an incoming text's first word to its handler.
 
-Handlers register with ``@keyword("STOP", "ACHA", ...)``; the words of every
-language share one registry, because people mix languages. A text matches on its
-first word, upper-cased and stripped of punctuation, so ``stop.``, `` Stop `` and
-``STOP!`` all pause check-ins. Anything unknown gets one short help SMS.
+Handlers register with ``@keyword("STOP", "ACHA", ...)``, and ``app.features`` imports
+their modules (``KEYWORDS``); the words of every language share one registry, because
+people mix languages. A text matches on its first word, upper-cased and stripped of
+punctuation, so ``stop.``, `` Stop `` and ``STOP!`` all pause check-ins. Anything
+unknown gets one short help SMS.
 
 A handler runs inside the job's transaction. It changes rows through
 ``ctx.session`` and answers with ``ctx.reply``, whose dedupe key is the incoming
@@ -12,7 +13,6 @@ SMS, so a retried job never replies twice.
 
 from __future__ import annotations
 
-import importlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +21,7 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import registry
 from app.db import utcnow
 from app.extensions import Services
 from app.i18n import translate
@@ -38,17 +39,6 @@ _WORD = re.compile(r"[^\W_]+")
 _REST_LEAD = " \t\r\n.,;:!?-*#"
 
 _registry: dict[str, Handler] = {}
-
-KEYWORD_MODULES: tuple[str, ...] = (
-    "app.listings.check",
-    "app.agencies.sms",
-    "app.checkins.replies",
-    "app.protection.intake",
-    "app.protection.officers",
-    "app.placements.migrant",
-    "app.mydata",
-)
-"""Modules that register keywords from their own files; each feature adds its own line."""
 
 
 @dataclass
@@ -128,8 +118,7 @@ def normalise(word: str) -> str:
 
 def route(text: str) -> tuple[Handler, str]:
     """Pick the handler for an incoming text and give it with the text after the keyword."""
-    for module in KEYWORD_MODULES:
-        importlib.import_module(module)
+    registry.check("keyword")
     match = _WORD.search(text or "")
     if match is None:
         return unknown, (text or "").strip()

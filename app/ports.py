@@ -1,7 +1,8 @@
 """The engine's window on data: lookups only, grouped by feature (``port.people``…).
 
-A feature registers a port class with ``@port("name")``; the engine reaches it as
-``ctx.port.name.method(...)``. Ports read; they never write (writes are events).
+A feature registers a port class with ``@port("name")`` (``app.features`` imports it);
+the engine reaches it as ``ctx.port.name.method(...)``. Ports read; they never write
+(writes are events).
 
 A port may name Redis keys that ride along with every USSD session load
 (``@port("name", rides=(KEY, ...))``): the gateway reads them in the same round trip
@@ -17,16 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from app import import_modules
+from app import registry
 from app.extensions import Services
-
-PORT_MODULES = (
-    "app.registration",
-    "app.listings.check",
-    "app.agencies.journey",
-    "app.placements.declaration",
-)
-"""Modules that register ports; each feature adds its own line."""
 
 Known = Mapping[str, bytes | None]
 """Values of riding keys as read with the session (a key Redis lacks is None)."""
@@ -51,14 +44,10 @@ def port(name: str, rides: tuple[Rider, ...] = ()) -> Callable[[type], type]:
 
 def riding_keys(svc: Services, phone: str) -> list[str]:
     """Give every key the ports want read with a USSD session load of ``phone``, once each."""
-    _load()
+    registry.check("port")
     keys = (rider if isinstance(rider, str) else rider(svc, phone)
             for riders in _RIDES.values() for rider in riders)
     return list(dict.fromkeys(keys))
-
-
-def _load() -> None:
-    import_modules(PORT_MODULES)
 
 
 class Ports:
@@ -67,8 +56,7 @@ class Ports:
     def __init__(self, svc: Services, known: Known | None = None) -> None:
         self.svc = svc
         self.known: Known = known or {}
-        # Always: one port module imported elsewhere first must not hide the others.
-        _load()
+        registry.check("port")
 
     def __getattr__(self, name: str) -> Any:
         if name not in _PORTS:

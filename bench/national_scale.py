@@ -300,11 +300,11 @@ def time_everything(url: str, repeat: int) -> list[Timing]:
 
     from app import create_app
     from app.console.analytics import CHARTS
-    from app.console.scope import cases_where
-    from app.console.users import create_user
     from app.models import Case, User
     from app.reports import Params, reports
     from app.reports.aggregates import aggregates
+    from app.staff.accounts import create_user
+    from app.staff.scope import cases_where
 
     app = create_app({"DATABASE_URL": url, "REDIS_URL": "redis://127.0.0.1:6379/5",
                       "SECRET_KEY": "bench", "PII_KEYS": BENCH_PII_KEY})

@@ -7,7 +7,7 @@ import itertools
 import pytest
 from sqlalchemy import select
 
-from app import keywords
+from app import features, keywords  # noqa: F401 - features wires every keyword
 from app.db import utcnow
 from app.i18n import translate
 from app.models import Contact, InboundSms, Message, Person

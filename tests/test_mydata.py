@@ -7,7 +7,7 @@ import itertools
 import pytest
 from sqlalchemy import select, update
 
-from app import keywords, mydata
+from app import features, keywords, mydata  # noqa: F401 - features wires every keyword
 from app.i18n import translate
 from app.models import Message, Person, Placement
 from app.registration import withdraw

@@ -21,7 +21,6 @@ Other features add their demo data through ``EXTRA_SEEDS`` (job listings do).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import random
 from collections import Counter
@@ -32,6 +31,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+import app.listings.demo
 from app.agencies.names import LICENCE_FORMAT
 from app.agencies.register import (
     Row,
@@ -51,8 +51,8 @@ SEED = 2023
 VALID_SHARE = 531 / 932
 """Share of agencies with a valid licence (NEA register, 2023)."""
 
-EXTRA_SEEDS = ("app.listings.demo",)
-"""Modules with ``seed(session) -> dict`` run after the register (skipped if absent)."""
+EXTRA_SEEDS = (app.listings.demo,)
+"""Modules with ``seed(session) -> dict``, run after the register."""
 
 FIXED = (
     ("NEA/PEA/2024/0001", "Savanna Recruitment Agency Ltd", "valid", 400),
@@ -126,17 +126,8 @@ def seed(session: Session, count: int = 300, today: date | None = None) -> dict[
 
 
 def seed_extras(session: Session) -> dict[str, dict]:
-    """Run the other features' demo seeds that exist (``EXTRA_SEEDS``)."""
-    done: dict[str, dict] = {}
-    for name in EXTRA_SEEDS:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not name.startswith(exc.name):
-                raise
-            continue
-        done[name] = module.seed(session) or {}
-    return done
+    """Run the other features' demo seeds (``EXTRA_SEEDS``); give their counts by module."""
+    return {module.__name__: module.seed(session) or {} for module in EXTRA_SEEDS}
 
 
 def demo_rows(count: int, today: date) -> list[Row]:

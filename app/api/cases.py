@@ -1,7 +1,7 @@
 """Distress cases for staff: ``GET /api/v1/cases`` and ``GET /api/v1/cases/<ref>``.
 
 For a staff API key (``kazi users key --email …``) of a ``consular_officer`` (or
-``nea_admin``). The scope is the console's (``app.console.scope``), in the query: a
+``nea_admin``). The scope is the console's (``app.staff.scope``), in the query: a
 consular officer's key sees only their mission's cases, and another mission's case
 is 404, as if it did not exist. Every read is written to the audit log.
 """
@@ -14,12 +14,13 @@ from flask import Response, request
 from sqlalchemy import select
 
 from app.api import bp, fail, json_response
-from app.console.audit import audit
-from app.console.auth import api_roles_required, current_user
-from app.console.scope import CASE_ROLES, cases_where
+from app.api.keys import api_roles_required
 from app.extensions import services
 from app.models import Case
 from app.protection.cases import OPEN_STATES
+from app.staff.audit import audit
+from app.staff.login import current_user
+from app.staff.scope import CASE_ROLES, cases_where
 
 LIMIT = 50
 """Most cases one list answer gives."""

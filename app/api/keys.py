@@ -1,16 +1,14 @@
-"""Agency API keys: issued once in plain text, stored only as a SHA-256 hash.
+"""API keys at the API: agency keys (issued, looked up, required) and staff keys required.
 
-A key is ``kzs_`` plus 32 random bytes (base64url), so its hash can be looked up
-directly: nothing about a key can be learned from the time a wrong guess takes,
-and the stored hash is compared once more in constant time.
+Every key has the format of ``app.staff.keys``: issued once in plain text, stored only
+as a SHA-256 hash. An agency key (``kazi agencies issue-key``) opens the job-listing
+and placement endpoints (``require_agency``); a staff key (``kazi users key``) opens
+the staff endpoints for its user's role (``api_roles_required``).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import re
-import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -23,22 +21,12 @@ from app.api import ApiError
 from app.extensions import services
 from app.listings.service import licence_status, today
 from app.models import Agency, AgencyApiKey, Licence
+from app.staff.keys import SHOWN_PREFIX, hash_key, new_key, user_for_key, well_formed
+from app.staff.login import act_as
 
-KEY_PREFIX = "kzs_"
-"""Every key starts so; it tells a leaked key in a log or a repository for what it is."""
-
-SHOWN_PREFIX = 12
-"""Characters of a key kept in clear (``AgencyApiKey.prefix``) to tell keys apart."""
-
-_KEY = re.compile(r"^kzs_[A-Za-z0-9_-]{20,100}$")
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="kazi-salama"'}
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def hash_key(key: str) -> str:
-    """Give the hex SHA-256 of a key, as stored."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def issue_key(session: Session, licence_no: str) -> str:
@@ -51,7 +39,7 @@ def issue_key(session: Session, licence_no: str) -> str:
     licence = session.scalar(select(Licence).where(Licence.licence_no == wanted))
     if licence is None:
         raise LookupError(f"no licence {licence_no!r} on the register")
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = new_key()
     session.add(AgencyApiKey(agency_id=licence.agency_id, key_hash=hash_key(key),
                              prefix=key[:SHOWN_PREFIX]))
     session.flush()
@@ -60,7 +48,7 @@ def issue_key(session: Session, licence_no: str) -> str:
 
 def agency_for_key(session: Session, key: str) -> Agency | None:
     """Give the agency an unrevoked key belongs to, or None."""
-    if not _KEY.match(key):
+    if not well_formed(key):
         return None
     digest = hash_key(key)
     row = session.scalar(select(AgencyApiKey).where(AgencyApiKey.key_hash == digest,
@@ -106,3 +94,29 @@ def require_agency(view: F) -> F:
         return view(*args, **kwargs)
 
     return guarded  # type: ignore[return-value]
+
+
+def api_roles_required(*roles: str) -> Callable[[F], F]:
+    """Let a JSON view run for a staff API key whose user has one of ``roles``.
+
+    The key goes in ``Authorization: Bearer <key>``; a missing or unknown key gets
+    401, a user without the role 403. The key's user becomes the request's staff
+    member (``app.staff.login.current_user``), so ``audit()`` records who asked.
+    """
+    allowed = frozenset(roles) | {"nea_admin"}
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            user = user_for_key(_bearer())
+            if user is None:
+                raise ApiError(401, "unauthorized", "The API key is not known or was revoked.",
+                               headers=_CHALLENGE)
+            if user.role not in allowed:
+                raise ApiError(403, "forbidden", "This key's role may not read this.")
+            act_as(user)
+            return view(*args, **kwargs)
+
+        return guarded  # type: ignore[return-value]
+
+    return decorate

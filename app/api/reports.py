@@ -14,13 +14,14 @@ from __future__ import annotations
 from flask import Response, request
 
 from app.api import bp, fail, json_response
-from app.console.audit import audit
-from app.console.auth import api_roles_required, current_user
+from app.api.keys import api_roles_required
 from app.extensions import services
 from app.reports import reports
 from app.reports.aggregates import aggregates, get
 from app.reports.filters import FilterError, as_query, checked, parse
 from app.reports.privacy import SMALL, suppress
+from app.staff.audit import audit
+from app.staff.login import current_user
 
 ROLE = "analyst"
 """The role a key's user needs (``nea_admin`` may too)."""

@@ -7,29 +7,28 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from app import create_app
+from app.cli import (
+    agencies,
+    cases,
+    checkins,
+    db,
+    dev,
+    keys,
+    menus,
+    officers,
+    ops,
+    partners,
+    phone,
+    report,
+    users,
+    worker,
+)
 
 
 def register(app: Flask) -> None:
-    """Attach every command group to the app's CLI."""
-    from app.cli import db, menus
-
-    for module in (db, menus):
-        module.register(app)
-    _register_optional(app)
-
-
-def _register_optional(app: Flask) -> None:
-    """Attach command modules that are built in their own files."""
-    import importlib
-
-    for name in ("ops", "dev", "phone", "worker", "agencies", "checkins", "partners",
-                 "report", "officers", "cases", "users", "keys"):
-        try:
-            module = importlib.import_module(f"app.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"app.cli.{name}":
-                raise
-            continue
+    """Attach every command group to the app's CLI (``app.features`` calls this)."""
+    for module in (db, menus, ops, dev, phone, worker, agencies, checkins, partners, report,
+                   officers, cases, users, keys):
         module.register(app)
 
 

@@ -66,14 +66,8 @@ def import_register(path: Path) -> None:
 def issue_key(licence_no: str) -> None:
     """Create an API key for the agency holding LICENCE_NO; prints api_key=<key> once."""
     from app.agencies.names import parse_licence
+    from app.api.keys import issue_key as issue
 
-    try:
-        from app.api.keys import issue_key as issue
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("app.api", "app.api.keys"):
-            raise
-        raise click.ClickException("API keys are not available yet: they arrive with the "
-                                   "job-listing API (app.api.keys)") from None
     canonical = parse_licence(licence_no) or licence_no.strip().upper()
     svc = services()
     try:

@@ -9,11 +9,11 @@ from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from app.console.audit import audit
-from app.console.keys import issue_staff_key
-from app.console.users import AccountError, create_user, password_token
 from app.extensions import services
 from app.models.console import ROLES, User
+from app.staff.accounts import AccountError, create_user, password_token
+from app.staff.audit import audit
+from app.staff.keys import issue_staff_key
 
 group = AppGroup("users", help="Console accounts: NEA staff, consular officers, analysts.")
 

@@ -1,35 +1,23 @@
 """The staff console at ``/console``: server-rendered pages for NEA and mission staff.
 
-One blueprint, ``console``; each feature file adds its routes to it (accounts, cases,
-people, registers, audit log). ``analytics.py`` (built separately) may define its own
-blueprint ``bp``; it is registered when present. Templates extend ``base.html`` and
-use ``{{ csrf_field() }}`` in every form.
+One blueprint, ``console``; each page file adds its routes to it (accounts, cases,
+people, registers, audit log), and ``register`` imports them. Analytics
+(``/console/analytics``) and the phone simulator (``/simulator``) have blueprints of
+their own. Templates extend ``base.html`` and use ``{{ csrf_field() }}`` in every form.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 from flask import Blueprint, Flask, request, url_for
 from markupsafe import Markup, escape
 
+from app.staff.login import configure_cookies, csrf_token, current_user
+from app.staff.roles import has_role, role_label
+
 bp = Blueprint("console", __name__, url_prefix="/console", template_folder="templates",
                static_folder="static")
-
-ROUTE_MODULES = ("accounts", "cases", "people", "registers", "audit_log")
-"""Feature files whose routes sit on ``bp``."""
-
-OPTIONAL_MODULES = ("analytics",)
-"""Feature files with their own blueprint ``bp``, registered when they exist."""
-
-ROLE_LABELS = {
-    "nea_admin": "NEA administrator",
-    "nea_officer": "NEA officer",
-    "consular_officer": "Consular officer",
-    "analyst": "Analyst",
-}
-
 
 @dataclass(frozen=True)
 class NavItem:
@@ -58,8 +46,6 @@ NAV: list[NavItem] = [
 def console_nav() -> list[dict]:
     """Give the navigation links the signed-in user may follow."""
     from flask import current_app
-
-    from app.console.auth import current_user
 
     user = current_user()
     if user is None:
@@ -110,33 +96,28 @@ for _code in ERRORS:
 
 def csrf_field() -> Markup:
     """Give the hidden CSRF input every console form carries."""
-    from app.console.auth import csrf_token
-
     return Markup('<input type="hidden" name="csrf_token" value="{}">').format(
         escape(csrf_token()))
 
 
 def register(app: Flask) -> None:
-    """Attach the console, its simulator and (when built) analytics to ``app``."""
-    from app.console import simulator
-    from app.console.auth import configure_cookies, csrf_token, current_user, has_role
+    """Attach the console, analytics and the phone simulator to ``app``."""
+    # Imported here, not above: each page file imports ``bp`` from this package.
+    from app.console import (  # noqa: F401 - routes on ``bp``
+        accounts,
+        analytics,
+        audit_log,
+        cases,
+        people,
+        registers,
+        simulator,
+    )
 
     configure_cookies(app)
-    for name in ROUTE_MODULES:
-        importlib.import_module(f"app.console.{name}")
     app.register_blueprint(bp)
+    app.register_blueprint(analytics.bp)
     app.register_blueprint(simulator.bp)
-    for name in OPTIONAL_MODULES:
-        try:
-            module = importlib.import_module(f"app.console.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"app.console.{name}":
-                raise
-            continue
-        if getattr(module, "bp", None) is not None and module.bp.name not in app.blueprints:
-            app.register_blueprint(module.bp)
     app.jinja_env.globals.update(
         current_user=current_user, csrf_field=csrf_field, csrf_token=csrf_token,
-        console_nav=console_nav, has_role=has_role,
-        role_label=lambda role: ROLE_LABELS.get(role, role),
+        console_nav=console_nav, has_role=has_role, role_label=role_label,
     )

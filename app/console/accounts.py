@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import abort, flash, redirect, render_template, request, url_for
-from redis.exceptions import RedisError
 
 from app.console import bp
-from app.console.audit import audit
-from app.console.auth import (
-    authenticate,
-    check_csrf,
-    current_user,
-    login_required,
-    login_user,
-    logout_user,
-    safe_next,
-)
-from app.console.users import AccountError, set_password, user_for_token
 from app.extensions import services
+from app.staff import throttle
+from app.staff.accounts import AccountError, authenticate, set_password, user_for_token
+from app.staff.audit import audit
+from app.staff.login import check_csrf, current_user, login_user, logout_user, safe_next
+from app.staff.roles import login_required
 
 HOME = {
     "nea_admin": "console.inbox",
@@ -28,46 +19,6 @@ HOME = {
     "analyst": "analytics.index",
 }
 """Where each role lands after signing in."""
-
-log = logging.getLogger(__name__)
-
-IP_FAILURES = 20
-"""Failed sign-ins from one address, within ``IP_WINDOW``, after which it must wait.
-
-The account lockout (5 in a row) protects one account; this stops one address
-from trying many accounts, or locking everyone out. A mission office shares one
-address, hence a limit well above one person's typing mistakes.
-"""
-
-IP_WINDOW = 15 * 60
-"""Seconds a failed sign-in counts against its address."""
-
-IP_KEY = "kazi:console:login-failures:{0}"
-
-
-def _failures_key() -> str:
-    return IP_KEY.format(request.remote_addr or "unknown")
-
-
-def _address_blocked() -> bool:
-    """Tell whether this address has used up its failed sign-ins (no Redis: never)."""
-    try:
-        count = services().redis.get(_failures_key())
-    except RedisError as exc:
-        log.warning("login throttle unavailable (%s)", type(exc).__name__)
-        return False
-    return count is not None and int(count) >= IP_FAILURES
-
-
-def _count_failure() -> None:
-    key = _failures_key()
-    try:
-        with services().redis.pipeline() as pipe:
-            pipe.incr(key)
-            pipe.expire(key, IP_WINDOW, nx=True)
-            pipe.execute()
-    except RedisError as exc:
-        log.warning("login throttle unavailable (%s)", type(exc).__name__)
 
 
 @bp.get("/")
@@ -93,16 +44,16 @@ def login():
         return render_template("login.html", next=request.args.get("next", ""))
     check_csrf()
     email = request.form.get("email", "")
-    if _address_blocked():
+    if throttle.blocked(services().redis, request.remote_addr):
         audit("user.login_throttled", f"email:{email.strip().lower()[:100]}",
               {"address": request.remote_addr})
-        flash(f"Too many failed sign-ins from this network. Wait {IP_WINDOW // 60} minutes, "
-              "then try again.", "error")
+        flash("Too many failed sign-ins from this network. Wait "
+              f"{throttle.IP_WINDOW // 60} minutes, then try again.", "error")
         return render_template("login.html", next=request.form.get("next", ""),
                                email=email), 429
     user, outcome = authenticate(email, request.form.get("password", ""))
     if user is None:
-        _count_failure()
+        throttle.count_failure(services().redis, request.remote_addr)
         audit("user.login_failed", f"email:{email.strip().lower()[:100]}",
               {"reason": outcome})
         flash("Email or password not accepted. After 5 failed attempts an account is "

@@ -24,10 +24,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request, url_for
 from redis.exceptions import RedisError
 
-from app.console.audit import audit
-from app.console.auth import current_user, roles_required
 from app.console.charts import Point, bar_chart, line_chart
-from app.console.scope import mission_countries
 from app.db import utcnow
 from app.extensions import services
 from app.reference.counties import COUNTIES
@@ -39,6 +36,10 @@ from app.reports.aggregates import Aggregate, get
 from app.reports.export import to_csv, to_xlsx
 from app.reports.filters import GENDERS, FilterError, as_query, checked, parse
 from app.reports.privacy import HIDDEN_COUNT, HIDDEN_RATE, SMALL, suppress
+from app.staff.audit import audit
+from app.staff.login import current_user
+from app.staff.roles import roles_required
+from app.staff.scope import mission_countries
 
 bp = Blueprint("analytics", __name__, url_prefix="/console/analytics",
                template_folder="templates")

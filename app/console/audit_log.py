@@ -6,9 +6,9 @@ from flask import render_template, request
 from sqlalchemy import select
 
 from app.console import bp
-from app.console.audit import audit
-from app.console.auth import roles_required
 from app.console.paging import paginate
+from app.staff.audit import audit
+from app.staff.roles import roles_required
 from app.extensions import services
 from app.models import AuditEntry
 

@@ -16,10 +16,7 @@ from sqlalchemy import case as when
 from sqlalchemy import select
 
 from app.console import bp
-from app.console.audit import audit
-from app.console.auth import current_user, roles_required
 from app.console.paging import paginate
-from app.console.scope import CASE_ROLES, cases_where
 from app.db import aware, utcnow
 from app.extensions import services
 from app.models import (
@@ -43,6 +40,10 @@ from app.protection.escalation import sla_seconds
 from app.protection.texts import CATEGORY_LABELS
 from app.reference.countries import country_name
 from app.reference.missions import HQ, MISSIONS
+from app.staff.audit import audit
+from app.staff.login import current_user
+from app.staff.roles import roles_required
+from app.staff.scope import CASE_ROLES, cases_where
 
 AGES = {"15m": timedelta(minutes=15), "1h": timedelta(hours=1), "24h": timedelta(hours=24),
         "7d": timedelta(days=7), "30d": timedelta(days=30)}

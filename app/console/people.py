@@ -16,11 +16,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from app.console import bp
-from app.console.audit import audit
-from app.console.auth import current_user, roles_required
 from app.console.paging import PAGE_SIZE, Page, page_number, paginate
 from app.console.registers import SAFEGUARDING_KINDS
-from app.console.scope import CASE_ROLES, cases_where, people_where
 from app.db import aware
 from app.extensions import services
 from app.models import (
@@ -38,6 +35,10 @@ from app.models import (
 from app.phones import masked, try_normalise
 from app.reference.counties import COUNTIES
 from app.reference.countries import country_name
+from app.staff.audit import audit
+from app.staff.login import current_user
+from app.staff.roles import roles_required
+from app.staff.scope import CASE_ROLES, cases_where, people_where
 
 
 @bp.get("/people")

@@ -10,8 +10,6 @@ from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from app.console import bp
-from app.console.audit import audit
-from app.console.auth import current_user, has_role, roles_required
 from app.console.paging import PAGE_SIZE, paginate
 from app.db import utcnow
 from app.extensions import services
@@ -37,6 +35,9 @@ from app.models.placement import ABROAD_STATES
 from app.placements.irregular import split
 from app.reference.countries import country_name
 from app.reference.missions import HQ, MISSIONS, by_code
+from app.staff.audit import audit
+from app.staff.login import current_user
+from app.staff.roles import has_role, roles_required
 
 REGISTER_ROLES = ("nea_officer",)
 """Roles (besides nea_admin) that keep the registers."""

@@ -20,11 +20,12 @@ from sqlalchemy import select
 from werkzeug.test import Client
 
 from app.console import ERRORS, _error_page
-from app.console.audit import audit
-from app.console.auth import _to_login, check_csrf, current_user
 from app.extensions import services
 from app.models import Message, User
 from app.phones import try_normalise
+from app.staff.audit import audit
+from app.staff.login import check_csrf, current_user
+from app.staff.roles import to_login
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates")
 
@@ -51,7 +52,7 @@ def _guard():
     if allowed(user):
         return None
     if user is None:
-        return _to_login()
+        return to_login()
     abort(403)
 
 

@@ -29,6 +29,7 @@ from app.listings.service import employer_for, find_by_code
 from app.models import Agency, Person, Placement
 from app.models.departure import DepartureDeclaration
 from app.models.placement import PLACEMENT_STATES
+from app.placements.irregular import recompute_person
 from app.placements.service import TransitionError, allowed, open_placement, transition
 from app.ports import Known, port
 from app.registration import may_be_minor, raise_flag
@@ -235,12 +236,8 @@ def _queue_sms(svc: Services, session: Session, person: Person,
 
 
 def recompute_irregular(session: Session, person_id: int | None) -> None:
-    """Ask part A's irregular detection to look at this person's placements again."""
+    """Ask the irregular-migration detection to look at this person's placements again."""
     if person_id is None:
-        return
-    try:
-        from app.placements.irregular import recompute_person
-    except ImportError:  # pragma: no cover - irregular detection not installed
         return
     recompute_person(session, person_id)
 

@@ -1,9 +1,9 @@
 """Reports printed by ``kazi report NAME`` (contract §4), one module per report.
 
 A report is a function ``(session, params) -> rows`` registered with
-``@report("name", columns=(...))``; its module goes in ``REPORT_MODULES``. Rows are
-dicts keyed by the columns: ``kazi report`` writes them as CSV (the columns as the
-header, lists joined with ``;``) or as a JSON array of objects.
+``@report("name", columns=(...))``; ``app.features`` imports its module (``REPORTS``).
+Rows are dicts keyed by the columns: ``kazi report`` writes them as CSV (the columns as
+the header, lists joined with ``;``) or as a JSON array of objects.
 """
 
 from __future__ import annotations
@@ -15,22 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app import import_modules
-
-REPORT_MODULES: tuple[str, ...] = (
-    "app.reports.irregular",
-    "app.reports.clusters",
-    "app.reports.stock",
-    "app.reports.departures",
-    "app.reports.placements",
-    "app.reports.cases",
-    "app.reports.sla",
-    "app.reports.checkins",
-    "app.reports.red_flags",
-    "app.reports.agencies",
-    "app.reports.agency_risk",
-)
-"""Modules that register reports; each report adds its own line."""
+from app import registry
 
 
 @dataclass(frozen=True)
@@ -88,7 +73,7 @@ def report(name: str, *, columns: tuple[str, ...]) -> Callable[[Runner], Runner]
 
 def reports() -> dict[str, Report]:
     """Give every registered report by name."""
-    import_modules(REPORT_MODULES)
+    registry.check("report")
     return dict(sorted(_registry.items()))
 
 

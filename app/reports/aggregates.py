@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import wraps
+from types import ModuleType
 
 from sqlalchemy.orm import Session
 
@@ -70,9 +71,21 @@ def aggregate(name: str, *, title: str, columns: tuple[str, ...], counts: tuple[
     return register
 
 
+def arrange(modules: Iterable[ModuleType]) -> None:
+    """Keep the aggregates in the order of their ``modules`` (``app.features.REPORTS``).
+
+    The API and the dashboard list them in that order; the order they were imported in
+    would do instead, but one report module imports another, so it is no order at all.
+    """
+    rank = {module.__name__: n for n, module in enumerate(modules)}
+    ordered = sorted(_aggregates.values(), key=lambda agg: rank.get(agg.run.__module__, len(rank)))
+    _aggregates.clear()
+    _aggregates.update((agg.name, agg) for agg in ordered)
+
+
 def aggregates() -> dict[str, Aggregate]:
-    """Give every aggregate report by name."""
-    reports()  # imports every report module
+    """Give every aggregate report by name, in ``app.features.REPORTS``' order."""
+    reports()  # refuses before app.features has imported the report modules
     return dict(_aggregates)
 
 

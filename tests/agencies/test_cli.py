@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 
-import pytest
 from sqlalchemy import select
 
 from app.models import AgencyApiKey
@@ -13,7 +11,6 @@ from tests.agencies.helpers import add, row
 
 
 def test_issue_key_prints_the_key_once_and_stores_its_hash(runner, svc):
-    pytest.importorskip("app.api.keys")
     add(svc, row())
     result = runner.invoke(args=["agencies", "issue-key", "nea/pea/2024/1"])
     assert result.exit_code == 0, result.output
@@ -28,13 +25,5 @@ def test_issue_key_prints_the_key_once_and_stores_its_hash(runner, svc):
 
 
 def test_issue_key_for_an_unknown_licence_fails(runner, svc):
-    pytest.importorskip("app.api.keys")
     result = runner.invoke(args=["agencies", "issue-key", "NEA/PEA/2024/0999"])
     assert result.exit_code != 0 and "api_key=" not in result.output
-
-
-def test_issue_key_says_plainly_when_the_api_is_missing(runner, svc, monkeypatch):
-    monkeypatch.setitem(sys.modules, "app.api.keys", None)
-    result = runner.invoke(args=["agencies", "issue-key", "NEA/PEA/2024/0001"])
-    assert result.exit_code != 0
-    assert "API keys are not available yet" in result.output

@@ -75,7 +75,7 @@ def test_other_features_seeds_run_after_the_register(runner, svc, monkeypatch):
     fake = types.ModuleType("tests_fake_demo")
     fake.seed = lambda session: calls.append(session) or {"listings": 7}
     monkeypatch.setitem(sys.modules, "tests_fake_demo", fake)
-    monkeypatch.setattr(demo, "EXTRA_SEEDS", ("tests_fake_demo", "app.no_such_feature.demo"))
+    monkeypatch.setattr(demo, "EXTRA_SEEDS", (fake,))
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
     assert "seed-demo tests_fake_demo: listings=7" in result.output

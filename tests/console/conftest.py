@@ -10,7 +10,6 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.console.users import create_user
 from app.db import utcnow
 from app.listings.service import name_key
 from app.models import (
@@ -34,6 +33,7 @@ from app.models.person import reg_no_for
 from app.partners.registry import add_partner
 from app.protection import officers
 from app.protection.cases import open_case
+from app.staff.accounts import create_user
 
 PASSWORD = "correct horse battery staple"
 """Every test account's password."""
@@ -88,9 +88,9 @@ def cheap_hashing(monkeypatch):
     """Hash test passwords with argon2id at its cheapest: the real cost is for attackers."""
     from argon2 import PasswordHasher
 
-    from app.console import auth
+    from app.staff import accounts
 
-    monkeypatch.setattr(auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=64,
                                                         parallelism=1))
 
 

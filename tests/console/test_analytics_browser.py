@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from werkzeug.serving import make_server
 
-from app.console.users import create_user
+from app.staff.accounts import create_user
 from tests.reports.dataset import TO, build
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))

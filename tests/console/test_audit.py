@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
 
-from app.console.audit import audit
 from app.models import AuditEntry
+from app.staff.audit import audit
 
 
 def entries(svc) -> list[AuditEntry]:

@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from app.console.keys import issue_staff_key
 from app.db import utcnow
 from app.models import Case, Person, User
+from app.staff.keys import issue_staff_key
 from tests.console.conftest import ACCOUNTS, DOHA_REPORTER, PASSWORD, REPORTER
 from tests.console.test_simulator import REGISTRATION
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from app.console.keys import issue_staff_key
 from app.db import utcnow
 from app.models import AuditEntry, Case, CaseEvent, Escalation, Message, User
+from app.staff.keys import issue_staff_key
 from tests.console.conftest import ACCOUNTS, REPORTER, case_of
 from tests.protection.conftest import sms
 

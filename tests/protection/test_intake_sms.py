@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from app import keywords
+from app import features, keywords  # noqa: F401 - features wires every keyword
 from app.db import utcnow
 from app.i18n import translate
 from app.models import Case, Contact, InboundSms, Message, Person, SmsDialogue

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from app.console.keys import issue_staff_key
-from app.console.users import create_user
+from app.staff.accounts import create_user
+from app.staff.keys import issue_staff_key
 
 
 def make_user(svc, role: str, country: str | None = None,

@@ -1,16 +1,21 @@
-"""Console accounts: creating them and the one-time link that sets a password."""
+"""Staff accounts: creating them, passwords, the lockout and the one-time set-password link."""
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.console.auth import hash_password, normalise_email
+from app.db import aware, utcnow
+from app.extensions import services
 from app.models.console import ROLES, User
 from app.reference.countries import is_known_country
 from app.reference.missions import HQ, by_code, mission_for
@@ -24,7 +29,15 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 256
 """Longest password accepted (argon2 takes any length; this bounds the work per try)."""
 
+MAX_FAILED_LOGINS = 5
+"""Wrong passwords in a row that lock an account."""
+
+LOCKOUT = timedelta(minutes=15)
+"""How long a locked account stays locked."""
+
 _SALT = "console-set-password"
+
+_hasher = PasswordHasher()  # argon2id with the library's RFC 9106 low-memory profile
 
 
 class AccountError(ValueError):
@@ -69,6 +82,76 @@ def create_user(session: Session, email: str, role: str, country: str | None = N
     session.add(user)
     session.flush()
     return NewUser(user=user, mission_label=label)
+
+
+def hash_password(password: str) -> str:
+    """Give the argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(stored: str | None, password: str) -> bool:
+    """Tell whether ``password`` matches the stored hash (False when none is set)."""
+    if not stored:
+        # Spend the same time as a real check, so absent accounts don't answer faster.
+        _burn(password)
+        return False
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+_dummy: dict[int, str] = {}
+
+
+def _burn(password: str) -> None:
+    """Spend one password check's time, for an account that has no password to check."""
+    dummy = _dummy.get(id(_hasher))
+    if dummy is None:
+        dummy = _dummy[id(_hasher)] = _hasher.hash(secrets.token_urlsafe(16))
+    try:
+        _hasher.verify(dummy, password)
+    except (VerificationError, InvalidHashError):
+        pass
+
+
+def authenticate(email: str, password: str) -> tuple[User | None, str]:
+    """Check a login; give ``(user, "ok")`` or ``(None, reason)``.
+
+    Reasons: ``"bad"`` (unknown email or wrong password, told apart nowhere),
+    ``"locked"`` (too many failures; 15 minutes). Five wrong passwords in a row lock
+    the account; a right one resets the count.
+    """
+    email = normalise_email(email)
+    with services().db.session() as db:
+        user = db.scalar(select(User).where(User.email == email))
+        if user is None or not user.active:
+            _burn(password)
+            return None, "bad"
+        locked = aware(user.locked_until)
+        if locked is not None and locked > utcnow():
+            _burn(password)
+            return None, "locked"
+        if not verify_password(user.password_hash, password):
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until = utcnow() + LOCKOUT
+                user.failed_logins = 0
+                return None, "locked"
+            return None, "bad"
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_seen_at = utcnow()
+        if _hasher.check_needs_rehash(user.password_hash or ""):
+            user.password_hash = hash_password(password)
+        db.flush()
+        db.expunge(user)
+    return user, "ok"
+
+
+def normalise_email(email: str) -> str:
+    """Give the form emails are stored in: trimmed, lower case."""
+    return (email or "").strip().lower()
 
 
 def check_password(password: str) -> str:

@@ -1,4 +1,5 @@
-"""Signing in: argon2id, lockout, CSRF, idle timeout, logout, one-time links, cookies."""
+"""Signing in (app/staff and the console's pages): argon2id, lockout, the address throttle,
+CSRF, idle timeout, logout, one-time links, cookies."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from app.console.auth import IDLE_TIMEOUT
-from app.console.users import password_token
 from app.db import utcnow
 from app.models import AuditEntry, User
+from app.staff.accounts import password_token
+from app.staff.login import IDLE_TIMEOUT
 from tests.console.conftest import ACCOUNTS, PASSWORD, Console
 
 ADMIN = ACCOUNTS["nea_admin"][0]
@@ -78,7 +79,7 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(client, svc, staff):
 
 
 def test_one_address_trying_many_accounts_is_made_to_wait(client, svc, staff):
-    from app.console.accounts import IP_FAILURES, IP_KEY
+    from app.staff.throttle import IP_FAILURES, IP_KEY
 
     helper = Console(client)
     for n in range(IP_FAILURES):  # spread over accounts: no account locks

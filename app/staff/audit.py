@@ -17,9 +17,9 @@ from __future__ import annotations
 from flask import has_request_context, request
 from sqlalchemy.orm import Session
 
-from app.console.auth import current_user
 from app.extensions import services
 from app.models.console import AuditEntry, User
+from app.staff.login import current_user
 
 
 def audit(action: str, target: str | None = None, details: dict | None = None, *,
