@@ -72,6 +72,23 @@ class AppWorker(Worker):
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
 
+    def unsubscribe(self) -> None:
+        """Leave the command channel without waiting on its listener for long.
+
+        RQ stops the listener thread with redis-py's ``PubSubWorkerThread.stop()``,
+        which waits with no bound: when the thread has already read the unsubscribe
+        reply it sits out its 60 s poll, and a stopping worker (a deploy, a burst run)
+        hangs that long. One second is plenty for a listener that is still reading.
+        """
+        if self.pubsub_thread:
+            self.pubsub.unsubscribe()
+            try:
+                self.pubsub_thread.stop(timeout=1)
+            except TypeError:  # redis-py before 8: stop() does not wait at all
+                self.pubsub_thread.stop()
+            self.pubsub_thread.join(timeout=1)
+            self.pubsub.close()
+
     def _note_signal(self, signum: int, frame) -> None:
         if os.getpid() != self._pid:
             # A child forked while this handler was in (RQ's scheduler, forked before
