@@ -156,6 +156,19 @@ def runner(app):
     return app.test_cli_runner()
 
 
+class _BurstWorker(SimpleWorker):
+    """RQ's in-process worker without its command channel (no test sends it commands).
+
+    RQ stops that channel's listener thread by unsubscribing, then waits for the
+    thread to end. With redis-py 8 the thread can read the unsubscribe reply first
+    and then wait up to 60 s for a subscription that never comes, so a burst that
+    took milliseconds could take a minute whenever the machine was busy.
+    """
+
+    def subscribe(self) -> None:
+        return None
+
+
 @pytest.fixture
 def work(svc: Services):
     """Run every queued job with a real RQ worker (burst mode) in this process.
@@ -166,7 +179,7 @@ def work(svc: Services):
 
     def run(scheduled: bool = False) -> int:
         queues = [svc.queues[name] for name in QUEUES]
-        worker = SimpleWorker(queues, connection=svc.redis)
+        worker = _BurstWorker(queues, connection=svc.redis)
         if scheduled:
             from rq.registry import ScheduledJobRegistry
 
