@@ -52,7 +52,7 @@ LEVEL0 = (*RUH_DUTY, JED_DUTY)
 LEVEL1 = (RUH_SUPERVISOR,)
 LEVEL2 = (HQ_DUTY, HQ_SUPERVISOR)
 CHAOS_SLA = "critical=600,high=1200,normal=1800"
-HANG_GUARD = 600
+HANG_GUARD = 300
 """Seconds before a wait gives up: only ever reached when something is broken."""
 
 

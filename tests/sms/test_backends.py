@@ -369,11 +369,11 @@ def test_fake_holds_a_request_open_past_the_clients_read_timeout(fake: FakeATSer
     results: list = []
     sender = threading.Thread(target=lambda: results.extend(backend.send("hi", [A])))
     sender.start()
-    fake.wait_for(lambda: len(fake.requests) == 1, timeout=600)
+    fake.wait_for(lambda: len(fake.requests) == 1, timeout=300)
     sender.join(9)  # three times the read timeout
     assert sender.is_alive() and results == []
     fake.release()
-    sender.join(600)
+    sender.join(300)
     assert [(r.outcome, r.status) for r in results] == [("retry", "HTTPError")]  # the 503
     assert fake.sent == []
 
