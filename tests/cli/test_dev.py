@@ -19,6 +19,8 @@ from app.embedded_redis import redis_answers
 KAZI = [sys.executable, "-c", "from app.cli import main; main()"]
 STARTED = re.compile(r"(web|worker) started \(pid (\d+)\)")
 REDIS_STARTED = re.compile(r"embedded Redis started on (\S+) \(pid (\d+)\)")
+HANG_GUARD = 300
+"""Seconds before a wait gives up: only ever reached when something is broken."""
 
 
 def free_port() -> int:
@@ -64,11 +66,13 @@ def test_dev_runs_everything_and_ctrl_c_stops_everything(tmp_path: Path):
     redis_pid = None
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until(lambda: answers(f"{base}/healthz") or proc.poll() is not None, 60,
+        wait_until(lambda: answers(f"{base}/healthz") or proc.poll() is not None, HANG_GUARD,
                    "/healthz")
-        wait_until(lambda: answers(f"{base}/readyz") or proc.poll() is not None, 30, "/readyz")
+        wait_until(lambda: answers(f"{base}/readyz") or proc.poll() is not None, HANG_GUARD,
+                   "/readyz")
         assert proc.poll() is None, "".join(lines)
-        wait_until(lambda: "Ctrl-C stops everything" in "".join(lines), 10, "the usage lines")
+        wait_until(lambda: "Ctrl-C stops everything" in "".join(lines), HANG_GUARD,
+                   "the usage lines")
         out = "".join(lines)
         groups = {name: int(pid) for name, pid in STARTED.findall(out)}
         assert set(groups) == {"web", "worker"}, out
@@ -82,14 +86,14 @@ def test_dev_runs_everything_and_ctrl_c_stops_everything(tmp_path: Path):
         assert f"USSD callback  POST {base}/ussd" in out
         assert f"kazi phone +254712345678 --url {base}" in out
         assert "outbox backend" in out
-        phone = requests.post(f"{base}/ussd", timeout=5, data={
+        phone = requests.post(f"{base}/ussd", timeout=HANG_GUARD, data={
             "sessionId": "ATUid_dev_smoke", "serviceCode": "*384*2026#",
             "phoneNumber": "+254712345678", "networkCode": "63902", "text": ""})
         assert phone.text.startswith("CON Karibu Kazi Salama")
 
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=60) == 0, "".join(lines)
-        reader.join(5)
+        assert proc.wait(timeout=HANG_GUARD) == 0, "".join(lines)
+        reader.join(HANG_GUARD)
         out = "".join(lines)
         assert out.rstrip().endswith("stopped"), out
         for name, pid in groups.items():
@@ -100,7 +104,7 @@ def test_dev_runs_everything_and_ctrl_c_stops_everything(tmp_path: Path):
     finally:
         if proc.poll() is None:
             proc.kill()
-            proc.wait(10)
+            proc.wait(HANG_GUARD)
         for pid in groups.values():
             if alive(pid, group=True):
                 os.killpg(pid, signal.SIGKILL)

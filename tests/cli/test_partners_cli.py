@@ -1,4 +1,7 @@
-"""``kazi partners add``: prints partner_id and secret once, each on its own line (contract §4)."""
+"""``kazi partners add``: prints partner_id and secret once, each on its own line.
+
+As docs/interface.md (Command line) promises.
+"""
 
 from __future__ import annotations
 

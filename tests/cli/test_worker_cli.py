@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 KAZI = [sys.executable, "-c", "from app.cli import main; main()"]
 EVERY_MINUTE = Entry("tests.cli.test_worker_cli.tick", "critical", interval=60)
 DAILY = Entry("tests.cli.test_worker_cli.tick", "default", cron="0 7 * * *", name="daily-tick")
+HANG_GUARD = 300
+"""Seconds before a wait for a worker gives up: only ever reached when something is broken."""
+GO_KEY = "kazi:test:go"
 
 
 def probe(phone: str) -> dict:
@@ -47,6 +51,14 @@ def sleepy(seconds: float) -> str:
     return "woke"
 
 
+def wait_for_go() -> str:
+    """A job that runs until the test pushes to ``GO_KEY``."""
+    from rq import get_current_job
+
+    assert get_current_job().connection.blpop([GO_KEY], timeout=HANG_GUARD) is not None
+    return "woke"
+
+
 def worker_env(config: dict) -> dict[str, str]:
     """The environment of a worker on the test database and Redis, with the outbox backend."""
     env = {k: v for k, v in os.environ.items()
@@ -60,7 +72,7 @@ def worker_env(config: dict) -> dict[str, str]:
 def test_burst_worker_runs_a_job_inside_the_app_context(config, svc, tmp_path):
     job = svc.queues["default"].enqueue(probe, "+254700000001")
     done = subprocess.run([*KAZI, "worker", "--burst"], env=worker_env(config), cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=HANG_GUARD)
     assert done.returncode == 0, done.stdout + done.stderr
     job = Job.fetch(job.id, connection=svc.redis)
     assert job.get_status() == JobStatus.FINISHED, job.latest_result()
@@ -76,7 +88,7 @@ def test_burst_worker_takes_queues_in_the_order_given(config, svc, tmp_path):
     bulk = svc.queues["bulk"].enqueue(tick)
     default = svc.queues["default"].enqueue(tick)
     done = subprocess.run([*KAZI, "worker", "--burst", "bulk"], env=worker_env(config),
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=HANG_GUARD)
     assert done.returncode == 0, done.stderr
     assert Job.fetch(bulk.id, connection=svc.redis).get_status() == JobStatus.FINISHED
     assert Job.fetch(default.id, connection=svc.redis).get_status() == JobStatus.QUEUED
@@ -87,7 +99,7 @@ def test_bulk_jobs_run_in_the_worker_itself_and_other_jobs_in_a_horse(config, sv
     default = svc.queues["default"].enqueue(probe, "+254700000003")
     proc = subprocess.Popen([*KAZI, "worker", "--burst"], env=worker_env(config), cwd=tmp_path,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    output, _ = proc.communicate(timeout=60)
+    output, _ = proc.communicate(timeout=HANG_GUARD)
     assert proc.returncode == 0, output
     bulk_result = Job.fetch(bulk.id, connection=svc.redis).return_value()
     default_result = Job.fetch(default.id, connection=svc.redis).return_value()
@@ -101,12 +113,12 @@ def test_bulk_jobs_run_in_the_worker_itself_and_other_jobs_in_a_horse(config, sv
 def test_an_in_process_job_past_its_timeout_fails_and_the_worker_goes_on(app, svc):
     from app.cli.worker import AppWorker
 
-    slow = svc.queues["bulk"].enqueue(sleepy, 30, job_timeout=1)
+    slow = svc.queues["bulk"].enqueue(sleepy, HANG_GUARD, job_timeout=1)
     after = svc.queues["bulk"].enqueue(tick)
     worker = AppWorker([svc.queues["bulk"]], connection=svc.redis, app=app)
     started = time.monotonic()
     worker.work(burst=True)
-    assert time.monotonic() - started < 15  # RQ's SIGALRM cut the 30 s job short
+    assert time.monotonic() - started < HANG_GUARD  # RQ's SIGALRM cut the job short
     assert slow.get_status() == JobStatus.FAILED
     assert "JobTimeoutException" in slow.latest_result().exc_string
     assert after.get_status() == JobStatus.FINISHED
@@ -116,23 +128,35 @@ def test_an_in_process_job_past_its_timeout_fails_and_the_worker_goes_on(app, sv
 def test_a_stop_command_for_an_in_process_job_never_kills_the_worker(config, svc, tmp_path):
     from rq.command import send_stop_job_command
 
-    job = svc.queues["bulk"].enqueue(sleepy, 2)
+    job = svc.queues["bulk"].enqueue(wait_for_go)
     # Its own process group: RQ's horse killer, if it ran, would take down that group.
     proc = subprocess.Popen([*KAZI, "worker", "--burst", "bulk"], env=worker_env(config),
                             cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True, process_group=0)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + HANG_GUARD
         while job.get_status(refresh=True) != JobStatus.STARTED:
-            assert proc.poll() is None, proc.stdout.read()
+            assert proc.poll() is None, "".join(lines)
             assert time.monotonic() < deadline, "the worker never started the job"
             time.sleep(0.05)
         send_stop_job_command(svc.redis, job.id)
-        output, _ = proc.communicate(timeout=60)
+        # The job runs until the worker has handled the command, so it cannot end first.
+        while "no work horse to kill" not in "".join(lines):
+            assert proc.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "the worker never handled the command"
+            time.sleep(0.05)
+        svc.redis.rpush(GO_KEY, "go")
+        proc.wait(HANG_GUARD)
+        reader.join(HANG_GUARD)
+        output = "".join(lines)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+        proc.stdout.close()
     assert proc.returncode == 0, output  # not -9: the worker outlived the command
     assert "no work horse to kill" in output
     assert job.get_status(refresh=True) == JobStatus.FINISHED
@@ -187,7 +211,7 @@ def test_a_child_forked_while_the_worker_starts_still_stops_on_a_signal(app, svc
         child = os.fork()
         if child == 0:  # pragma: no cover - the child: it exits 0 only if the signal is lost
             os.write(ready_w, b"!")  # running Python (a signal in fork() itself is dropped)
-            time.sleep(5)
+            time.sleep(HANG_GUARD)
             os._exit(0)
         assert os.read(ready_r, 1) == b"!"
         os.kill(child, signum)
@@ -213,11 +237,11 @@ def start_leading_worker(config: dict, svc, cwd: Path) -> subprocess.Popen:
     proc = subprocess.Popen([*KAZI, "worker"], env=worker_env(config), cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             process_group=0)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + HANG_GUARD
     while svc.redis.get(LEADER_KEY) is None:
         if proc.poll() is not None or time.monotonic() > deadline:
             os.killpg(proc.pid, signal.SIGKILL)
-            output, _ = proc.communicate(timeout=10)
+            output, _ = proc.communicate(timeout=HANG_GUARD)
             raise AssertionError(f"the cron scheduler never took the leader key:\n{output}")
         time.sleep(0.1)
     return proc
@@ -233,10 +257,10 @@ def test_worker_runs_the_cron_scheduler_and_stops_with_it(config, svc, tmp_path,
             proc.send_signal(signal.SIGTERM)
         else:
             os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does in a terminal
-        output, _ = proc.communicate(timeout=30)
+        output, _ = proc.communicate(timeout=HANG_GUARD)
         assert proc.returncode == 0, output
         assert "leads" in output and "shutdown complete" in output
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + HANG_GUARD
         while _group_alive(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not _group_alive(proc.pid), "the cron or RQ scheduler child outlived the worker"
@@ -244,7 +268,7 @@ def test_worker_runs_the_cron_scheduler_and_stops_with_it(config, svc, tmp_path,
     finally:
         if proc.poll() is None or _group_alive(proc.pid):
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+            proc.wait(HANG_GUARD)
         proc.stdout.close()  # else a failure here warns of an unclosed file in a later test
 
 
@@ -280,7 +304,8 @@ def test_a_standby_takes_over_when_the_leader_dies_without_running_early(svc):
     standby = Scheduler(svc.redis, (EVERY_MINUTE,))
     assert len(leader.enqueue_jobs()) == 1
     assert standby.enqueue_jobs() == []
-    time.sleep(1.2)  # the leader stopped renewing: its key expires
+    while svc.redis.exists(LEADER_KEY):  # the leader stopped renewing: its key expires
+        time.sleep(0.05)
     # The standby leads now, but the job ran under a second ago: not again yet.
     assert standby.enqueue_jobs() == []
     assert standby.leading is True

@@ -77,6 +77,7 @@ class FakeATServer:
         self._thread: threading.Thread | None = None
         self.requests: list[dict[str, Any]] = []
         self.sent: list[tuple[str, str, str]] = []
+        self._released = threading.Event()
         self._reset_controls()
 
     def _reset_controls(self) -> None:
@@ -86,6 +87,8 @@ class FakeATServer:
         self._statuses: dict[str, list[Any]] = {}  # number -> [code, text, times|None]
         self._delay = 0.0
         self._omitted: set[str] = set()
+        self._holding = False
+        self._released.set()  # whatever is held goes
 
     # lifecycle -----------------------------------------------------------------
 
@@ -175,6 +178,24 @@ class FakeATServer:
         with self._lock:
             self._delay = seconds
 
+    def hold(self) -> None:
+        """Hold every request from now on open, unanswered, until `release()`.
+
+        A request held is in flight for as long as the test needs, however slow the
+        machine: a header line of the reply trickles out a byte a second, so a read
+        timeout longer than that (the SDK's is 9 s) never fires. Released, it ends as
+        a 503; its client is usually dead by then.
+        """
+        with self._lock:
+            self._holding = True
+            self._released.clear()
+
+    def release(self) -> None:
+        """Answer the held requests (503) and stop holding new ones."""
+        with self._lock:
+            self._holding = False
+            self._released.set()
+
     def reset(self) -> None:
         """Forget recorded traffic and clear every failure control."""
         with self._lock:
@@ -206,6 +227,16 @@ class FakeATServer:
         handler.wfile.write(payload)
         handler.close_connection = True
 
+    def _hold_open(self, handler: _Handler) -> None:
+        handler.close_connection = True
+        try:
+            handler.wfile.write(b"HTTP/1.1 503 Service Unavailable\r\nX-Held: ")
+            while not (self._released.wait(1) or self._stopping.is_set()):
+                handler.wfile.write(b".")
+            handler.wfile.write(b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        except OSError:
+            pass  # the client is gone (a killed worker): there is no one to answer
+
     def _handle_post(self, handler: _Handler) -> None:
         received_at = time.monotonic()
         length = int(handler.headers.get("Content-Length") or 0)
@@ -226,13 +257,16 @@ class FakeATServer:
         }
         with self._lock:
             self.requests.append(record)
+            held = self._holding
             delay = self._delay
-            failing = self._fail_remaining > 0
+            failing = not held and self._fail_remaining > 0
             if failing:
                 self._fail_remaining -= 1
                 fail_status, fail_body = self._fail_status, self._fail_body
         if self.on_request is not None:
             self.on_request(record)
+        if held:
+            return self._hold_open(handler)
         if delay:
             self._stopping.wait(delay)
 

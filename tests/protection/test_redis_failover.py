@@ -26,6 +26,8 @@ from tests.protection.conftest import RUH_DUTY, only_case, received, sms
 from tests.sentinel_group import SentinelGroup
 
 SAUDI = "+966512345678"
+HANG_GUARD = 300
+"""Seconds before a wait gives up: only ever reached when something is broken."""
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +96,19 @@ def assert_escalated(client, svc, work, at_api, text: str) -> None:
         assert alert.startswith(f"SOS {case.ref} CRITICAL:")
 
 
+def blocked_clients(group: SentinelGroup) -> int:
+    """Count the connections waiting in a blocking command on the master."""
+    with group.client(group.master_port()) as direct:
+        return int(direct.info("clients")["blocked_clients"])
+
+
+def wait_until(check, what: str) -> None:
+    deadline = time.monotonic() + HANG_GUARD
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
 class _Interrupted(Exception):
     """Raised by a timer inside a blocking read, as RQ's stop signal is."""
 
@@ -112,7 +127,8 @@ def test_a_read_cut_off_leaves_no_reply_for_the_next_command(sentinel_group) -> 
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-        time.sleep(1.2)  # the BLPOP's own reply (nil) has arrived by now
+        # The server has answered the BLPOP (nil, at its timeout): that reply is on its way.
+        wait_until(lambda: blocked_clients(sentinel_group) == 0, "the BLPOP to time out")
         # Each command reads its own reply, not the one left over from the BLPOP.
         assert client.set("kazi:test:k", "v") is True
         assert client.get("kazi:test:k") == b"v"
@@ -123,16 +139,17 @@ def test_kazi_worker_on_sentinel_runs_its_cron_and_stops_on_sigterm(
         config, svc, sentinel_group, tmp_path) -> None:
     proc = start_leading_worker(config, svc, tmp_path)
     try:
-        time.sleep(1)  # the worker is waiting on its queues now
+        wait_until(lambda: blocked_clients(sentinel_group) >= 1,
+                   "the worker to wait on its queues")
         proc.send_signal(signal.SIGTERM)
         # A worker whose blocking read was cut off used to read its stale reply in
         # teardown and then wait for ever.
-        output, _ = proc.communicate(timeout=30)
+        output, _ = proc.communicate(timeout=HANG_GUARD)
         assert proc.returncode == 0, output
         assert "shutdown complete" in output and "Traceback" not in output
         assert svc.redis.get(LEADER_KEY) is None
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+            proc.wait(HANG_GUARD)
         proc.stdout.close()

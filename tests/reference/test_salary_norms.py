@@ -103,7 +103,7 @@ def test_deviation_rejects_bad_input() -> None:
         deviation(n, -1, "SAR", "month")
 
 
-def test_listing_example_from_design() -> None:
-    # DESIGN.md section 5 example: house help in SA at SAR 1,500 a month.
+def test_listing_example_from_the_interface() -> None:
+    # docs/interface.md's example listing: house help in SA at SAR 1,500 a month.
     ratio = deviation(norm_for("SA", "domestic_worker"), 1500, "SAR", "month")
     assert 0.7 < ratio < 1.0

@@ -6,6 +6,7 @@ import logging
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -264,7 +265,7 @@ def test_connection_refused_is_retried() -> None:
 
 
 def test_read_timeout_is_retried(fake: FakeATServer) -> None:
-    fake.delay(2)
+    fake.delay(600)  # far past the read timeout, whatever the machine's load; stop() ends it
     backend = AfricasTalkingBackend("kazi", API_KEY, fake.url, timeout=(1, 0.2))
     [result] = backend.send("hi", [A])
     assert result.outcome == "retry"
@@ -360,6 +361,21 @@ def test_fake_wait_for_and_reset(fake: FakeATServer, backend) -> None:
     assert backend.send("hi", [A])[0].outcome == "accepted"
     with pytest.raises(TimeoutError):
         fake.wait_for(lambda: len(fake.sent) == 5, timeout=0.05)
+
+
+def test_fake_holds_a_request_open_past_the_clients_read_timeout(fake: FakeATServer) -> None:
+    fake.hold()
+    backend = AfricasTalkingBackend("kazi", API_KEY, fake.url, timeout=(1, 3))
+    results: list = []
+    sender = threading.Thread(target=lambda: results.extend(backend.send("hi", [A])))
+    sender.start()
+    fake.wait_for(lambda: len(fake.requests) == 1, timeout=300)
+    sender.join(9)  # three times the read timeout
+    assert sender.is_alive() and results == []
+    fake.release()
+    sender.join(300)
+    assert [(r.outcome, r.status) for r in results] == [("retry", "HTTPError")]  # the 503
+    assert fake.sent == []
 
 
 def test_cli_prints_received_sms() -> None:
