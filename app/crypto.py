@@ -89,7 +89,7 @@ class StateCipher:
 class SpoolCipher(StateCipher):
     """AES-GCM for records that wait in Redis for minutes, across a key rotation.
 
-    A ``StateCipher`` (a fraction of Fernet's CPU, for a USSD hop) that seals with the
+    A ``StateCipher`` (cheaper than Fernet, for a USSD hop) that seals with the
     first ``PII_KEYS`` key and opens with any of them, so a record sealed just before
     a rotation still opens after it.
     """
