@@ -1,4 +1,4 @@
-"""``kazi partners add``: prints partner_id and secret once, each on its own line (contract §4)."""
+"""``kazi partners add``: prints partner_id and secret once, each on its own line."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``kazi users create|link|key|deactivate`` (contract §4)."""
+"""``kazi users create|link|key|deactivate``."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ GOOD: dict[str, Any] = {
     "worker_fees": {"amount": 0, "currency": "KES"}, "visa_type": "work",
     "closing_date": "2099-01-31",
 }
-"""The contract's example listing (§5), with a closing date that never passes."""
+"""The contract's example listing, with a closing date that never passes."""
 
 
 def good(**changes: Any) -> dict[str, Any]:

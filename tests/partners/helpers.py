@@ -95,7 +95,7 @@ def days_ago(days: float) -> datetime:
 def event(type_: str, *, event_id: str | None = None, occurred_at: datetime | None = None,
           national_id: str | None = "12345678", passport: str | None = None,
           data: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Build an event body (contract §5)."""
+    """Build a partner event body."""
     body: dict[str, Any] = {"id": event_id or f"evt-{next(_ids):06d}", "type": type_,
                             "occurred_at": iso(occurred_at or days_ago(1)), "data": data or {}}
     person = {}

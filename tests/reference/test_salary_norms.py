@@ -104,6 +104,6 @@ def test_deviation_rejects_bad_input() -> None:
 
 
 def test_listing_example_from_design() -> None:
-    # DESIGN.md section 5 example: house help in SA at SAR 1,500 a month.
+    # The contract's example listing: house help in SA at SAR 1,500 a month.
     ratio = deviation(norm_for("SA", "domestic_worker"), 1500, "SAR", "month")
     assert 0.7 < ratio < 1.0
