@@ -55,7 +55,7 @@ def _blind_index(key: bytes, kind: str, value: str) -> str:
 
 
 class StateCipher:
-    """Encrypt short-lived session state (minutes) with AES-GCM: 20x cheaper than Fernet.
+    """Encrypt short-lived session state (minutes) with AES-GCM: much cheaper than Fernet.
 
     The key comes from the first ``PII_KEYS`` key; after a rotation, sessions sealed
     with the old key simply fail to open and start afresh, which a USSD session can.
