@@ -125,8 +125,8 @@ def test_kazi_worker_on_sentinel_runs_its_cron_and_stops_on_sigterm(
     try:
         time.sleep(1)  # the worker is waiting on its queues now
         proc.send_signal(signal.SIGTERM)
-        # A worker whose blocking read was cut off used to read its stale reply in
-        # teardown and then wait for ever.
+        # Else a worker whose blocking read was cut off reads its stale reply in
+        # teardown and then waits for ever.
         output, _ = proc.communicate(timeout=30)
         assert proc.returncode == 0, output
         assert "shutdown complete" in output and "Traceback" not in output
