@@ -1,4 +1,4 @@
-"""Configuration: contract §3 variables, read from the environment only outside tests."""
+"""Configuration: the contract's variables, read from the environment only outside tests."""
 
 from __future__ import annotations
 

@@ -55,7 +55,7 @@ def _blind_index(key: bytes, kind: str, value: str) -> str:
 
 
 class StateCipher:
-    """Encrypt short-lived session state (minutes) with AES-GCM: 20x cheaper than Fernet.
+    """Encrypt short-lived session state (minutes) with AES-GCM: much cheaper than Fernet.
 
     The key comes from the first ``PII_KEYS`` key; after a rotation, sessions sealed
     with the old key simply fail to open and start afresh, which a USSD session can.
@@ -89,7 +89,7 @@ class StateCipher:
 class SpoolCipher(StateCipher):
     """AES-GCM for records that wait in Redis for minutes, across a key rotation.
 
-    A ``StateCipher`` (a fraction of Fernet's CPU, for a USSD hop) that seals with the
+    A ``StateCipher`` (cheaper than Fernet, for a USSD hop) that seals with the
     first ``PII_KEYS`` key and opens with any of them, so a record sealed just before
     a rotation still opens after it.
     """

@@ -1,4 +1,4 @@
-"""``MYDATA``: a person asks by SMS what Kazi Salama holds about them (contract §6).
+"""``MYDATA``: a person asks by SMS what Kazi Salama holds about them.
 
 The answer goes to the number that asked, which is the number the record is keyed
 by, and fits one GSM-7 SMS: the registration number, name, year of birth, county,

@@ -1,7 +1,7 @@
 """Open Redis from ``REDIS_URL``: a plain server, or the master a Sentinel group names.
 
 ``REDIS_URL`` takes redis-py's own forms (``redis://``, ``rediss://``, ``unix://``)
-and one more, for Redis run with Sentinel for high availability (DESIGN.md §1)::
+and one more, for Redis run with Sentinel for high availability::
 
     redis+sentinel://[[USER]:PASSWORD@]HOST:PORT[,HOST:PORT...]/SERVICE[/DB][?OPTIONS]
 

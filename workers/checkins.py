@@ -1,4 +1,4 @@
-"""Check-in jobs: the scheduler runs both every 15 minutes (``workers.schedule``)."""
+"""Check-in jobs: the scheduler runs both every 15 minutes (``app.schedule``)."""
 
 from __future__ import annotations
 

@@ -11,8 +11,8 @@
    the held listings (back to validation); a licence's first appearance, or a change
    of expiry date alone, is only marked.
 
-People who *applied* through the agency should be warned too; there is no
-application (placement) model yet, so only people who checked it are.
+Only people who checked the agency are warned; its placements are not looked at here,
+though people who applied through it should be warned too.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The partner REST API under ``/api/v1``: JSON in, JSON out, errors always the same shape.
 
-Every error is ``{"error": {"code", "message", "field"?}}`` with a 4xx status
-(contract §5): a view raises ``ApiError``, and Werkzeug's own errors (malformed
-JSON, a body over ``MAX_BODY``, a wrong method or path) are answered the same way.
+Every error is ``{"error": {"code", "message", "field"?}}`` with a 4xx status: a view
+raises ``ApiError``, and Werkzeug's own errors (malformed JSON, a body over ``MAX_BODY``,
+a wrong method or path) are answered the same way.
 """
 
 from __future__ import annotations

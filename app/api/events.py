@@ -1,4 +1,4 @@
-"""Partners post signed events: ``POST /api/v1/events`` (contract §5).
+"""Partners post signed events: ``POST /api/v1/events``.
 
 The order of checks, each with its answer:
 

@@ -1,4 +1,4 @@
-"""Agencies submit job listings and read their outcome (contract §5).
+"""Agencies submit job listings and read their outcome.
 
 ``POST /api/v1/job-listings`` stores a ``pending`` listing and asks for its
 validation job after commit; ``GET /api/v1/job-listings/{code}`` and
@@ -108,7 +108,7 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 
 def listing_json(listing: JobListing, employer: Employer | None) -> dict[str, Any]:
-    """Give a listing as the API shows it (contract §5 plus outcome and dates)."""
+    """Give a listing as the API shows it: the submitted fields plus outcome and dates."""
     return {
         "code": listing.code,
         "status": listing.status,

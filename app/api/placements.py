@@ -1,4 +1,4 @@
-"""Agencies keep their recruits' placements up to date (issue 5, item 3).
+"""Agencies keep their recruits' placements up to date.
 
 ``POST /api/v1/placements`` starts a placement for a registered person, found by
 national ID or passport (blind indexes, never the numbers themselves);
@@ -43,7 +43,7 @@ AGENCY_STATES = ("applied", "offered", "contracted", "visa_issued", "departed", 
 """Steps an agency may report; ``employed`` (with an employer) is each employer change."""
 
 VISA_TYPES = ("work", "visit", "tourist", "student")
-"""Visa types of contract §5 (permit types)."""
+"""Visa types an agency may report: the same four as a partner event's permit types."""
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 """No placement step happened before this; an earlier time is a typo."""
@@ -276,8 +276,8 @@ def create_placement() -> Response:
             return json_response(placement_json(session, placement), 200)
         person = find_person(svc, session, national_id, passport)
         if may_be_minor(person):
-            # Nobody under 18 is placed abroad (contract §6). The attempt is kept as a
-            # safeguarding flag even though the placement is refused.
+            # Nobody under 18 is placed abroad. The attempt is kept as a safeguarding
+            # flag even though the placement is refused.
             flag_minor_placement(session, person, agency_id, country)
             session.commit()
             fail(422, "minor", f"This person was born in {person.birth_year} and may be under "

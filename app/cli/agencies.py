@@ -17,7 +17,7 @@ group = AppGroup("agencies", help="The NEA register of recruitment agencies.")
 @group.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 def import_register(path: Path) -> None:
-    """Import or update the licence register from PATH (contract §5 CSV).
+    """Import or update the licence register from the CSV file PATH.
 
     Prints added, updated, unchanged and invalid counts, then each invalid row with its
     line number and reason. Exits 0 even with invalid rows; non-zero only when the file

@@ -1,4 +1,4 @@
-"""``kazi report NAME [--country ISO2] [--from D] [--to D] [--format csv|json]`` (contract §4)."""
+"""``kazi report NAME [--country ISO2] [--from D] [--to D] [--format csv|json]``."""
 
 from __future__ import annotations
 

@@ -30,8 +30,8 @@ CRON_STOP_TIMEOUT = 10
 IN_PROCESS_QUEUES = frozenset({"bulk"})
 """Queues whose jobs run in the worker process itself, as RQ's ``SimpleWorker`` runs them.
 
-A campaign's ``send_batch`` job does about 30 ms of work; forking a 100 MB worker
-for it, and opening a fresh database connection in the horse, cost as much again.
+A campaign's ``send_batch`` job is short; forking a 100 MB worker for it, and opening
+a fresh database connection in the horse, would cost as much again as the job.
 Distress jobs (``critical``) and everything else keep a forked horse each, so a
 crash or a leak in one job never takes the worker down with it.
 """

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.db import Base, utcnow
 
 LICENCE_STATUSES = ("valid", "suspended", "revoked", "expired")
-"""What a licence can be, as the register CSV spells it (contract §5)."""
+"""What a licence can be, as the register CSV spells it."""
 
 
 class Agency(Base):

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import Base, utcnow
 
 ROLES = ("nea_admin", "nea_officer", "consular_officer", "analyst")
-"""Console roles of contract §4: everything; registers, listings and worklists; one
-mission's cases and people; aggregates only."""
+"""Console roles: everything; registers, listings and worklists; one mission's cases and
+people; aggregates only."""
 
 
 class User(Base):

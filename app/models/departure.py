@@ -18,7 +18,7 @@ from app.db import Base, utcnow
 
 RED_FLAGS = ("agency_not_valid", "visa_not_for_work", "conflict_destination",
              "listing_not_approved")
-"""What a declaration warns about on the spot (issue 5, item 2)."""
+"""What a declaration warns about on the spot."""
 
 
 class DepartureDeclaration(Base):

@@ -1,8 +1,8 @@
 """Integration partners and what they tell us: movements, permits and police alerts.
 
 Immigration, police and destination-country systems post signed events to
-``POST /api/v1/events`` (contract §5). Each event is kept once per partner and
-event id, matched to a person by blind index, and its effect recorded here.
+``POST /api/v1/events``. Each event is kept once per partner and event id, matched
+to a person by blind index, and its effect recorded here.
 """
 
 from __future__ import annotations

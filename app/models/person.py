@@ -12,8 +12,8 @@ from app.db import Base, utcnow
 
 class Person(Base):
     __tablename__ = "people"
-    # Analytics (issue 6): placements are broken down by county and gender by merging
-    # this with ``ix_placements_person_analytics``, both read in id order from the index.
+    # Analytics: placements are broken down by county and gender by merging this with
+    # ``ix_placements_person_analytics``, both read in id order from the index.
     __table_args__ = (Index("ix_people_id_profile", "id",
                             postgresql_include=["county_code", "gender", "occupation"]),)
 

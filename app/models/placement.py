@@ -1,7 +1,7 @@
 """Where a person is going or working abroad, and every step of getting there.
 
-Issue 4 reads ``country`` and ``arrived_at`` for check-ins; issue 5 drives the
-transitions from the person, agencies, immigration and destination countries.
+Check-ins read ``country`` and ``arrived_at``; the person, agencies, immigration and
+destination countries drive the transitions.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ PLACEMENT_STATES = (
     "applied", "offered", "contracted", "visa_issued", "departed", "arrived", "employed",
     "ended", "returned",
 )
-"""The placement path of contract §6, in order; ``employed`` repeats on each job change."""
+"""The placement path, in order; ``employed`` repeats on each job change."""
 
 ABROAD_STATES = ("departed", "arrived", "employed")
 """States in which the person is (or is about to be) outside Kenya."""
@@ -30,8 +30,8 @@ class Placement(Base):
     """One person's journey to one job abroad."""
 
     __tablename__ = "placements"
-    # Analytics (issue 6): migrants by country, agency and employer are counted from these
-    # in (key, person) order, without touching the table (bench/national_scale.py).
+    # Analytics: migrants by country, agency and employer are counted from these in
+    # (key, person) order, without touching the table (bench/national_scale.py).
     __table_args__ = (
         *(Index(f"ix_placements_{key}_person", key, "person_id",
                 postgresql_include=list(ANALYTICS_INCLUDE))

@@ -13,8 +13,8 @@ CATEGORIES = (
     "unpaid_wages", "passport_held", "abuse", "confinement", "deception", "forced_work",
     "medical", "detention", "wants_return", "other",
 )
-"""Case categories of contract §6 (abuse covers abuse and violence; forced_work covers
-forced or military work; deception covers contract substitution)."""
+"""Case categories (abuse covers abuse and violence; forced_work covers forced or military
+work; deception covers contract substitution)."""
 
 SEVERITIES = ("critical", "high", "normal")
 """Severity sets the escalation clock (ESCALATION_SLA_SECONDS)."""

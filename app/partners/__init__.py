@@ -1,1 +1,1 @@
-"""Integration partners: immigration, police and destination-country systems (contract §5)."""
+"""Integration partners: immigration, police and destination-country systems."""

@@ -1,4 +1,4 @@
-"""Read a partner event body (contract §5) into an ``Event``, or say which field is wrong.
+"""Read a partner event body into an ``Event``, or say which field is wrong.
 
 Every problem is a ``FieldError`` (answered 422 with ``error.field``): an unknown
 ``type`` is ``unknown_type``, a time in the future ``future_date``, anything else

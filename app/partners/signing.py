@@ -1,4 +1,4 @@
-"""Partner request signatures: HMAC-SHA256 over ``timestamp + "." + raw body`` (contract §5).
+"""Partner request signatures: HMAC-SHA256 over ``timestamp + "." + raw body``.
 
 A partner sends ``X-Kazi-Partner: <id>``, ``X-Kazi-Timestamp: <unix seconds>`` and
 ``X-Kazi-Signature: sha256=<hex>``. The timestamp is inside the signature, so an old

@@ -307,7 +307,7 @@ def _run(session: Session, statements_: tuple[Update, Update], params: dict,
     fixed = few and session.get_bind().dialect.name == "postgresql"
     if fixed:
         # For a handful of rows PostgreSQL spends far longer choosing among the orders
-        # of these eight joins (2-30 ms) than running them (0.2 ms): take them as written.
+        # of these eight joins than running them: take them as written.
         session.execute(text("SET LOCAL join_collapse_limit = 1"))
     changed = sum(session.execute(statement, params).rowcount for statement in statements_)
     if fixed:

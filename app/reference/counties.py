@@ -1,7 +1,6 @@
 """Kenya's 47 counties, with a forgiving matcher for what people type on a feature phone.
 
-Source: Constitution of Kenya 2010, First Schedule (county codes 1-47 follow its order),
-as listed in /work/shared/REFERENCE.md.
+Source: Constitution of Kenya 2010, First Schedule (county codes 1-47 follow its order).
 """
 
 from __future__ import annotations

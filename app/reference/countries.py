@@ -1,9 +1,9 @@
 """Destination countries: menu order, GSM-7-safe names, restricted list and time zones.
 
 Names come from Babel's CLDR data (`babel.Locale(...).territories`). English and Swahili
-names are shown on USSD screens and in SMS, which must stay GSM-7 (REFERENCE.md, "SMS
-length"): one non-GSM-7 character turns a whole SMS into UCS-2 and halves its length. Where
-CLDR's name is not GSM-7 or is longer than `MAX_NAME_LEN`, `_OVERRIDES` gives a short one.
+names are shown on USSD screens and in SMS, which must stay GSM-7: one non-GSM-7 character
+turns a whole SMS into UCS-2 and halves its length. Where CLDR's name is not GSM-7 or is
+longer than `MAX_NAME_LEN`, `_OVERRIDES` gives a short one.
 """
 
 from __future__ import annotations
@@ -31,9 +31,10 @@ GSM7_EXTENSION = frozenset("^{}\\[~]|€")
 MAX_NAME_LEN = 20
 
 # Where Kenyans go to work, most common first, so the USSD menu's first page holds the
-# corridors that carry most people (Gulf first: REFERENCE.md, "Scale": 416,548 in the Gulf,
-# 310,266 of them in Saudi Arabia). RU is listed although restricted: people must be able to
-# say they are going there so that the system can warn them and flag the listing.
+# corridors that carry most people (Gulf first: 416,548 in the Gulf, 310,266 of them in
+# Saudi Arabia, as reported to the Senate in July 2024). RU is listed although restricted:
+# people must be able to say they are going there so that the system can warn them and flag
+# the listing.
 DESTINATIONS: tuple[str, ...] = (
     "SA", "AE", "QA", "KW", "OM", "BH", "JO", "LB",
     "GB", "US", "CA", "DE", "PL", "IL", "IE", "AU", "JP", "TR",
@@ -41,17 +42,16 @@ DESTINATIONS: tuple[str, ...] = (
 )
 
 CONFLICT_OR_RESTRICTED: frozenset[str] = frozenset({
-    # REFERENCE.md "Russia cases" (200+ recruited, passports held, Russian-only contracts)
-    # and DESIGN.md section 6; Kenya MFA public warnings on job offers in Russia.
+    # Over 200 Kenyans recruited, passports held, Russian-only contracts; Kenya MFA public
+    # warnings on job offers in Russia.
     "RU",
-    # Active war; REFERENCE.md red flag "conflict or restricted (... Ukraine ...)";
-    # US State Dept Level 4 "Do Not Travel" / UK FCDO advise against all travel.
+    # Active war; US State Dept Level 4 "Do Not Travel" / UK FCDO advise against all travel.
     "UA",
-    # REFERENCE.md red-flag list; US State Dept Level 4; UK FCDO against all travel.
+    # Conflict; US State Dept Level 4; UK FCDO against all travel.
     "LY",
-    # REFERENCE.md red-flag list; US State Dept Level 4.
+    # Conflict; US State Dept Level 4.
     "IQ",
-    # REFERENCE.md red-flag list; US State Dept Level 4; no functioning consular access.
+    # Conflict; US State Dept Level 4; no functioning consular access.
     "AF",
     # Civil war; US State Dept Level 4; UK FCDO advise against all travel.
     "SY",

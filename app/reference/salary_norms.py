@@ -1,11 +1,11 @@
 """Corridor salary norms: typical monthly gross pay per destination and occupation.
 
-Used to flag job listings whose salary is far from the corridor norm (REFERENCE.md, "Red
-flags ... Listing"). Figures live in `data/salary_norms.csv`; every row names its source,
-and most are marked "estimate" because no official wage floor exists for that corridor
-(e.g. the UAE, Bahrain and Oman have none for migrant workers). Statutory floors cited
-include Qatar Law No. 17 of 2020, Kuwait's domestic and private-sector minimums, the UK
-National Living Wage, Germany's and Poland's minimum wages and Russia's MROT.
+Used to flag job listings whose salary is far from the corridor norm (a listing red flag).
+Figures live in `data/salary_norms.csv`; every row names its source, and most are marked
+"estimate" because no official wage floor exists for that corridor (e.g. the UAE, Bahrain
+and Oman have none for migrant workers). Statutory floors cited include Qatar Law No. 17 of
+2020, Kuwait's domestic and private-sector minimums, the UK National Living Wage, Germany's
+and Poland's minimum wages and Russia's MROT.
 
 There is deliberately no exchange-rate table: a rate would go stale silently and make the
 check look more precise than it is, so an amount in another currency gets no ratio (None).

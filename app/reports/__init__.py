@@ -1,4 +1,4 @@
-"""Reports printed by ``kazi report NAME`` (contract §4), one module per report.
+"""Reports printed by ``kazi report NAME``, one module per report.
 
 A report is a function ``(session, params) -> rows`` registered with
 ``@report("name", columns=(...))``; ``app.features`` imports its module (``REPORTS``).

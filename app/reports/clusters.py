@@ -3,7 +3,7 @@
 In September 2025 the Athi River syndicate was found because its recruits shared
 one recruiter's phone number and one "accommodation" address. This report looks
 for the same shape in what people tell us, and for agencies tied to a deregistered
-one (REFERENCE.md, red flags).
+one.
 
 **People-level signals**, counted over a window (default the 90 days up to today;
 ``--from``/``--to`` change it), each person counted once per value:

@@ -106,8 +106,8 @@ def tune(session: Session) -> None:
         session.execute(text("SET LOCAL jit = off"))
         # The data is in memory (or on SSD): an index page read costs about what a
         # sequential one does. At the default (4) PostgreSQL hashes a million people to
-        # join them to their placements (1 s of CPU) rather than merge the two covering
-        # indexes in id order (0.35 s).
+        # join them to their placements rather than merge the two covering indexes in id
+        # order, which is far cheaper.
         session.execute(text("SET LOCAL random_page_cost = 1.1"))
         # One core per report: the same server answers the USSD gateway, whose hops must
         # not wait behind an analyst's parallel workers. Serial plans here also do less

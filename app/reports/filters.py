@@ -186,9 +186,8 @@ def on_cases(params: Params) -> list[ColumnElement[bool]]:
 
     The occupation is that of the placement the case is about: a case with no known
     placement is left out by an occupation filter, as a case with no known person is
-    by a county or gender filter. (A fallback to the person's registered occupation,
-    an OR across two subqueries, cost PostgreSQL a hashed subplan per worker: seconds
-    at national scale.)
+    by a county or gender filter. (Falling back to the person's registered occupation
+    would take an OR across two subqueries, far too slow at national scale.)
     """
     where = _countries(params, Case.country)
     if params.agency:

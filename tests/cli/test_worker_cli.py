@@ -201,7 +201,7 @@ def test_a_stop_whose_raise_was_swallowed_still_stops_the_worker_before_any_job(
 def test_a_child_forked_while_the_worker_starts_still_stops_on_a_signal(app, svc, signum):
     """RQ forks its scheduler before installing its handlers, while the worker's early-stop
     handler is in: a stop sent to that child before its own handlers are in must end it,
-    or the stopping worker waits on it for ever (seen once in CI)."""
+    or the stopping worker waits on it for ever."""
     from app.cli.worker import AppWorker
 
     worker = AppWorker([svc.queues["default"]], connection=svc.redis, app=app)

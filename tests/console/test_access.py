@@ -105,7 +105,7 @@ def test_the_table_covers_every_console_route(app):
         if not path.startswith(("/console", "/simulator")) or path in public:
             continue
         if path.startswith("/console/analytics/"):
-            continue  # exports: covered by the analytics tests (issue 6 part B)
+            continue  # exports: covered by the analytics tests
         if templates.get(path, path) not in covered:
             missing.append(path)
     assert missing == []

@@ -1,8 +1,8 @@
 """The analytics dashboard in a real browser: Debian's Chromium, driven by Playwright.
 
-Flows of issue 6: the dashboard with filters; a CSV and an XLSX export. The app is
-served on a loopback port from this process (same database as the test), and a
-screenshot of each page is saved under ``test-artifacts/screenshots/``.
+Flows: the dashboard with filters; a CSV and an XLSX export. The app is served on a
+loopback port from this process (same database as the test), and a screenshot of each
+page is saved under ``test-artifacts/screenshots/``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The console in a real browser: Debian's Chromium, headless, driven by Playwright.
 
-Flows of issue 6: login; the inbox; ACK and CLOSE a case; a consular officer who
-cannot open another mission's case by URL or API; an analyst who sees no personal
-data; the simulator registering a person (with and without JavaScript). The app is
-served from this process on a loopback port; each page is saved as a screenshot
-under ``test-artifacts/screenshots/`` (git-ignored).
+Flows: login; the inbox; ACK and CLOSE a case; a consular officer who cannot open
+another mission's case by URL or API; an analyst who sees no personal data; the
+simulator registering a person (with and without JavaScript). The app is served from
+this process on a loopback port; each page is saved as a screenshot under
+``test-artifacts/screenshots/`` (git-ignored).
 """
 
 from __future__ import annotations

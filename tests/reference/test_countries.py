@@ -15,7 +15,7 @@ from app.reference.countries import (
     timezone_for,
 )
 
-# The GSM 03.38 sets as given in the brief, kept independent of the module under test.
+# The GSM 03.38 sets, written out again so the test is independent of the module.
 GSM7_BASIC = (
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ ÆæßÉ!\"#¤%&'()*+,-./0123456789:;<=>?¡"
     "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"

@@ -1,6 +1,6 @@
 """app/staff/throttle.py on Redis 6.2: the embedded server ``kazi dev`` and the tests fall
-back to when ``REDIS_URL`` does not answer. A Redis-7-only command there failed the
-throttle open: every failure went uncounted."""
+back to when ``REDIS_URL`` does not answer. A Redis-7-only command there would fail the
+throttle open, leaving every failure uncounted."""
 
 from __future__ import annotations
 
