@@ -19,7 +19,6 @@ from app.console import bp
 from app.console.audit import audit
 from app.console.auth import current_user, roles_required
 from app.console.paging import PAGE_SIZE, Page, page_number, paginate
-from app.console.registers import SAFEGUARDING_KINDS
 from app.console.scope import CASE_ROLES, cases_where, people_where
 from app.db import aware
 from app.extensions import services
@@ -36,6 +35,7 @@ from app.models import (
     SafeguardingFlag,
 )
 from app.phones import masked, try_normalise
+from app.protection.safeguarding import KINDS as SAFEGUARDING_KINDS
 from app.reference.counties import COUNTIES
 from app.reference.countries import country_name
 

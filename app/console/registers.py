@@ -35,6 +35,7 @@ from app.models.agency import LICENCE_STATUSES
 from app.models.listing import NEEDS_REVIEW
 from app.models.placement import ABROAD_STATES
 from app.placements.irregular import split
+from app.protection.safeguarding import KINDS as SAFEGUARDING_KINDS
 from app.reference.countries import country_name
 from app.reference.missions import HQ, MISSIONS, by_code
 
@@ -215,15 +216,6 @@ def partner_events():
 
 
 # --------------------------------------------------------------------------- safeguarding
-
-
-SAFEGUARDING_KINDS = {
-    "minor_abroad": "a minor asked to work abroad (USSD registration)",
-    "minor_placement": "an agency tried to place a minor abroad",
-    "minor_departure": "a minor declared a departure to work abroad",
-    "passport_clash": "a passport already held by someone else",
-}
-"""What each safeguarding flag means, as staff read it."""
 
 
 @bp.get("/safeguarding")
