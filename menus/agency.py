@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.agencies.names import display_name, gsm_text
-from menus.engine import Context, End, Input, Invalid, Journey, Menu, Option, Router
+from menus.journey import Context, End, Input, Invalid, Journey, Menu, Option, Router
 
 MAX_CHARS = 160
 """The screen budget the name is shortened to fit (``USSD_MAX_CHARS`` default)."""

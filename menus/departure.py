@@ -25,7 +25,7 @@ from app.reference.countries import country_name
 from menus import travel
 from menus.agency import pick_lines
 from menus.agency import query as agency_query
-from menus.engine import (
+from menus.journey import (
     Choice,
     Confirm,
     Context,

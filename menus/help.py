@@ -14,7 +14,7 @@ from typing import Any
 
 from app.phones import country_of, try_normalise
 from app.reference.countries import DESTINATIONS, country_name, match_country
-from menus.engine import Choice, Context, End, Input, Invalid, Journey, Menu, Option, Router
+from menus.journey import Choice, Context, End, Input, Invalid, Journey, Menu, Option, Router
 from menus.gsm import is_gsm7
 
 CATEGORY_OPTIONS: tuple[tuple[str, str], ...] = (

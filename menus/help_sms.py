@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from menus.engine import Choice, Context, End, Input, Invalid, Journey, Router
+from menus.journey import Choice, Context, End, Input, Invalid, Journey, Router
 from menus.help import country_items, country_match
 
 CATEGORY_ANSWERS: tuple[str, ...] = (

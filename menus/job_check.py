@@ -10,7 +10,7 @@ gets a hint, because codes never hold them (see ``app.listings.codes``).
 from __future__ import annotations
 
 from app.listings import card, codes
-from menus.engine import Context, End, Input, Invalid, Journey, Router
+from menus.journey import Context, End, Input, Invalid, Journey, Router
 
 RESULT_KEYS = ("job.ok", "job.warn")
 """Screens that show a found listing: without and with a warning."""

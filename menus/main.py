@@ -1,6 +1,6 @@
 """The entry and main menus: language once per number, then guest or member home."""
 
-from menus.engine import Context, Journey, Menu, Option, Router
+from menus.journey import Context, Journey, Menu, Option, Router
 
 
 def _entry(ctx: Context) -> str:

@@ -13,7 +13,7 @@ step recorded meanwhile); it then shows ``*.failed`` with the reason.
 from __future__ import annotations
 
 from menus import travel
-from menus.engine import Choice, Context, End, Input, Journey, Router
+from menus.journey import Choice, Context, End, Input, Journey, Router
 
 REASONS = ("future_date", "out_of_order", "bad_transition")
 """Why a step could not be recorded: ``TransitionError`` codes with a text each."""

@@ -16,7 +16,7 @@ from typing import Any
 from app.phones import country_of
 from app.reference.countries import country_name
 from menus import travel
-from menus.engine import (
+from menus.journey import (
     Choice,
     Confirm,
     Context,

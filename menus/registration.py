@@ -5,7 +5,7 @@ from functools import lru_cache
 from app.reference.counties import COUNTIES, match_county
 from app.reference.countries import DESTINATIONS, country_name
 from menus import validators as v
-from menus.engine import (
+from menus.journey import (
     Choice,
     Confirm,
     Context,

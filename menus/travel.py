@@ -19,7 +19,7 @@ from app.reference.countries import (
     country_name,
     match_country,
 )
-from menus.engine import Context, Invalid
+from menus.journey import Context, Invalid
 from menus.gsm import is_gsm7
 
 KENYA = ZoneInfo("Africa/Nairobi")

@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from menus.engine import Context, Invalid
+from menus.journey import Context, Invalid
 from menus.gsm import is_gsm7
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z' .-]*[A-Za-z.]$")

@@ -4,60 +4,8 @@ import sys
 
 import pytest
 
-from menus.engine import (
-    Choice,
-    Confirm,
-    End,
-    Flow,
-    Input,
-    Invalid,
-    Journey,
-    JourneyError,
-    Menu,
-    Option,
-    Router,
-    begin,
-    new_state,
-    step,
-)
-
-TEXTS = {
-    "home": "Home", "a": "A", "opt": "An option with a long label", "b": "B",
-    "long": "Pick one", "ask": "Your age?",
-    "sure": "Sure {age}?", "done": "Done {age}", "no": "Cancelled", "pick": "Pick",
-    "nav.more": "More", "nav.back": "Back", "nav.confirm": "Yes", "nav.cancel": "No",
-    "err.choice": "Invalid choice.", "err.age": "Age is a number.",
-}
-
-
-def t(lang, key, /, **values):
-    return TEXTS[key].format(**values) + ("" if lang == "en" else "!")
-
-
-def age(value, ctx):
-    return int(value) if value.isdigit() else Invalid("err.age")
-
-
-ITEMS = [(n, f"v{n}", f"Item number {n}") for n in range(1, 31)]
-
-
-def flow(max_chars=160):
-    return Flow([Journey("toy", "start", (
-        Router("start", route=lambda ctx: "home", routes=("home",)),
-        Menu("home", "home", options=(
-            Option("a", "ask"),
-            Option("b", "long"),
-            Option("pick", "choice", when=lambda ctx: ctx.data.get("show_pick")),
-        )),
-        Menu("long", "long", save="chosen",
-             options=tuple(Option("opt", "ask", value=n) for n in range(1, 25))),
-        Choice("choice", "pick", items=lambda lang: ITEMS, save="item", next="ask",
-               match=lambda text: [v for n, v, label in ITEMS if text in label]),
-        Input("ask", "ask", save="age", next="sure", validators=(age,), error_keys=("err.age",)),
-        Confirm("sure", "sure", yes="done", no="no", emit="Confirmed"),
-        End("done", "done"),
-        End("no", "no"),
-    ))], home="home", entry="start", max_chars=max_chars)
+from menus.engine import begin, new_state, step
+from tests.menus.toy import flow, t
 
 
 @pytest.fixture
@@ -179,28 +127,6 @@ def test_state_is_not_mutated(toy):
     snapshot = repr(state)
     go(toy, state, "1")
     assert repr(state) == snapshot
-
-
-def test_broken_flows_are_reported():
-    broken = Flow([Journey("x", "a", (
-        Menu("a", "a", options=(Option("b", "nowhere"),)),
-        End("orphan", "done"),
-    ))], home="a", entry="a")
-    problems = broken.problems({"en": {"a"}})
-    assert any("nowhere" in p for p in problems)
-    assert any("orphan: unreachable" in p for p in problems)
-    assert any("missing text 'b'" in p for p in problems)
-
-
-def test_duplicate_screen_ids_are_refused():
-    with pytest.raises(JourneyError):
-        Flow([Journey("x", "a", (End("a", "a"), End("a", "b")))], home="a", entry="a")
-
-
-def test_mermaid_graph_names_every_screen(toy):
-    graph = toy.mermaid()
-    assert graph.startswith("flowchart TD")
-    assert "sure --> done" in graph and "sure --> no" in graph
 
 
 def test_engine_imports_no_flask_redis_or_sql():

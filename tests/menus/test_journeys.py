@@ -6,7 +6,7 @@ import pytest
 
 from app.i18n import LANGUAGES, catalog, keys, placeholders, translate
 from menus import JOURNEYS, build_flow
-from menus.engine import Confirm, End, Input, Menu, Router
+from menus.journey import Confirm, End, Input, Menu, Router
 from menus.gsm import bad_chars, is_gsm7
 from menus.screens import renderings, screen_problems
 
