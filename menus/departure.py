@@ -23,8 +23,9 @@ from typing import Any
 from app.agencies.names import display_name, gsm_text
 from app.reference.countries import country_name
 from menus import travel
-from menus.agency import pick_lines
+from menus.agency import PER_PAGE, match_id, pick_lines
 from menus.agency import query as agency_query
+from menus.job_check import job_code
 from menus.journey import (
     Choice,
     Confirm,
@@ -35,17 +36,12 @@ from menus.journey import (
     Journey,
     Menu,
     Option,
+    Pick,
     Router,
 )
-from menus.job_check import job_code
 
 MAX_CHARS = 160
 """The screen budget names are shortened to fit (``USSD_MAX_CHARS`` default)."""
-
-PER_PAGE = 3
-"""Agencies listed per screen."""
-
-MORE = "98"
 
 VISAS = ("work", "visit", "tourist", "student", "none")
 """Visa answers; ``none`` means the visa has not been issued yet."""
@@ -55,7 +51,7 @@ NOT_FOR_WORK = ("visit", "tourist")
 
 KEYS = (
     "dep_country", "dep_agency_query", "dep_agency_matches", "dep_agency_updated",
-    "dep_agency_page", "dep_agency_pick", "dep_agency_id", "dep_agency", "dep_agent_phone",
+    "dep_agency_page", "dep_agency_id", "dep_agency", "dep_agent_phone",
     "dep_job_code", "dep_job", "dep_employer", "dep_date", "dep_passport", "dep_visa",
     "dep_kin",
 )
@@ -116,35 +112,6 @@ def _after_agency(ctx: Context) -> str:
     return "dep.agency_pick"
 
 
-def agency_pick(value: str, ctx: Context) -> Any:
-    """Accept a number from the list of matches, or 98 when there is another page."""
-    matches = ctx.data.get("dep_agency_matches") or []
-    text = value.strip()
-    if text == MORE:
-        if (ctx.data.get("dep_agency_page", 0) + 1) * PER_PAGE < len(matches):
-            return MORE
-        return Invalid("err.agency_pick")
-    if text.isdigit() and 1 <= int(text) <= len(matches):
-        return int(text)
-    return Invalid("err.agency_pick")
-
-
-def _after_pick(ctx: Context) -> str:
-    chosen = ctx.data.pop("dep_agency_pick", None)
-    if chosen == MORE:
-        return "dep.agency_more"
-    ctx.data["dep_agency_id"] = ctx.data["dep_agency_matches"][int(chosen) - 1][0]
-    return "dep.agency_chosen"
-
-
-def _more(ctx: Context) -> str:
-    """Show the next page of matches without stacking the list in the history."""
-    ctx.data["dep_agency_page"] = ctx.data.get("dep_agency_page", 0) + 1
-    if ctx.state["history"] and ctx.state["history"][-1] == "dep.agency_pick":
-        ctx.state["history"].pop()
-    return "dep.agency_pick"
-
-
 def _agency_status(ctx: Context) -> str:
     """Read the chosen agency's licence in force today; warn unless it is valid."""
     agency = ctx.port.departure.agency(int(ctx.data["dep_agency_id"]))
@@ -195,10 +162,9 @@ JOURNEY = Journey(
               validators=(agency_query, agency_search),
               routes=("dep.agency_none", "dep.agency_chosen", "dep.agency_pick"),
               error_keys=("err.agency_query", "err.too_long")),
-        Input("dep.agency_pick", "dep.agency_pick", save="dep_agency_pick", next=_after_pick,
-              validators=(agency_pick,), routes=("dep.agency_more", "dep.agency_chosen"),
-              error_keys=("err.agency_pick",)),
-        Router("dep.agency_more", route=_more, routes=("dep.agency_pick",)),
+        Pick("dep.agency_pick", "dep.agency_pick", entries="dep_agency_matches",
+             page="dep_agency_page", per_page=PER_PAGE, save="dep_agency_id", value=match_id,
+             next="dep.agency_chosen", error="err.agency_pick"),
         Router("dep.agency_chosen", route=_agency_status,
                routes=("dep.job", "dep.agency_warn", "dep.agency_none")),
         Menu("dep.agency_warn", "dep.agency_warn", options=(

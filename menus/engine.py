@@ -29,6 +29,7 @@ from menus.journey import (
     JourneyError,
     Menu,
     Option,
+    Pick,
     Router,
     Screen,
     Translate,
@@ -115,6 +116,8 @@ def step(flow: Flow, state: dict, text: str, port: Any, translate: Translate) ->
         return _choice(flow, screen, ctx, text)
     if isinstance(screen, Input):
         return _input(flow, screen, ctx, text)
+    if isinstance(screen, Pick):
+        return _pick(flow, screen, ctx, text)
     if isinstance(screen, Confirm):
         if text == "1":
             events = [Event(screen.emit, dict(state["data"]))] if screen.emit else []
@@ -268,6 +271,21 @@ def _input(flow: Flow, screen: Input, ctx: Context, text: str) -> Step:
             return _reject(flow, ctx.state, verdict, ctx.translate, ctx.port)
         value = verdict
     ctx.state["data"][screen.save] = value
+    target = screen.next(ctx) if callable(screen.next) else screen.next
+    return _arrive(flow, ctx.state, target, ctx.port, ctx.translate, [])
+
+
+def _pick(flow: Flow, screen: Pick, ctx: Context, text: str) -> Step:
+    entries = ctx.data.get(screen.entries) or []
+    page = int(ctx.data.get(screen.page) or 0)
+    if text == MORE:
+        if (page + 1) * screen.per_page >= len(entries):
+            return _reject(flow, ctx.state, Invalid(screen.error), ctx.translate, ctx.port)
+        ctx.data[screen.page] = page + 1  # the same screen, not a step back to stack
+        return _show(flow, ctx.state, ctx.translate, ctx.port)
+    if not text.isdigit() or not 1 <= int(text) <= len(entries):
+        return _reject(flow, ctx.state, Invalid(screen.error), ctx.translate, ctx.port)
+    ctx.data[screen.save] = screen.value(entries[int(text) - 1])
     target = screen.next(ctx) if callable(screen.next) else screen.next
     return _arrive(flow, ctx.state, target, ctx.port, ctx.translate, [])
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 from app.phones import country_of, try_normalise
-from app.reference.countries import DESTINATIONS, country_name, match_country
-from menus.journey import Choice, Context, End, Input, Invalid, Journey, Menu, Option, Router
+from menus import travel
 from menus.gsm import is_gsm7
+from menus.journey import Choice, Context, End, Input, Invalid, Journey, Menu, Option, Router
 
 CATEGORY_OPTIONS: tuple[tuple[str, str], ...] = (
     ("help.cat_unpaid", "unpaid_wages"),
@@ -30,19 +30,6 @@ CATEGORY_OPTIONS: tuple[tuple[str, str], ...] = (
     ("help.cat_other", "other"),
 )
 """What happened: (label key, case category of ``app.models.protection.CATEGORIES``)."""
-
-
-def country_items(lang: str) -> list[tuple[int, str, str]]:
-    """The countries offered by number: where Kenyans work, most common first."""
-    return [(n, code, country_name(code, lang)) for n, code in enumerate(DESTINATIONS, 1)]
-
-
-def country_match(text: str) -> list[str]:
-    """Match a typed country; several only when all can be shown as a numbered list."""
-    found = match_country(text)
-    if len(found) > 1 and not set(found) <= set(DESTINATIONS):
-        return found[:1]  # the best guess beats an empty list
-    return found
 
 
 def subject(value: str, ctx: Context) -> Any:
@@ -104,8 +91,8 @@ JOURNEY = Journey(
         Input("help.rel", "help.rel", save="help_subject", next="help.rel_done",
               validators=(subject,), error_keys=("err.help_subject",)),
         Router("help.rel_done", route=_after_subject, routes=("help.what", "help.where")),
-        Choice("help.where", "help.where", items=country_items, save="help_country",
-               next="help.what", match=country_match),
+        Choice("help.where", "help.where", items=travel.country_items, save="help_country",
+               next="help.what", match=travel.country_match),
         Menu("help.what", "help.what", save="help_category", options=categories("help.sent")),
         End("help.sent", "help.sent", emit="DistressReported"),
     ),

@@ -105,6 +105,40 @@ class Choice(Screen):
 
 
 @dataclass(frozen=True)
+class Pick(Screen):
+    """Pick one entry of a list the journey found (search results), a page at a time.
+
+    The list is ``data[entries]`` and the page on show ``data[page]``. The screen's
+    text draws that page itself (``page_of`` cuts it), since such entries need their
+    own fitting: ``per_page`` to a page, numbered on from page to page. 98 turns the
+    page; a number saves ``value(entry)`` under ``save`` and goes ``next``; anything
+    else is refused with ``error``.
+    """
+
+    entries: str = ""
+    page: str = ""
+    per_page: int = 3
+    save: str = ""
+    value: Callable[[Any], Any] = lambda entry: entry
+    next: str | Route = ""
+    routes: tuple[str, ...] = ()
+    error: str = "err.choice"
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.next,) if isinstance(self.next, str) else self.routes
+
+    def text_keys(self) -> tuple[str, ...]:
+        return (self.text, self.error)
+
+
+def page_of(entries: Sequence[Any], page: int, per_page: int) -> tuple[int, list[Any], bool]:
+    """Cut one page of a ``Pick``'s list: the number of its first entry, its entries, and
+    whether another page follows."""
+    start = page * per_page
+    return start + 1, list(entries[start:start + per_page]), start + per_page < len(entries)
+
+
+@dataclass(frozen=True)
 class Input(Screen):
     """Free text, checked by validators that carry their own translated error."""
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from app.i18n import LANGUAGES, translate
-from menus.engine import Choice, Flow, Input, Menu, Router, Screen, new_state, render
+from menus.engine import new_state, render
 from menus.gsm import bad_chars
+from menus.journey import Choice, Flow, Input, Menu, Pick, Router, Screen
 
 
 def samples(flow: Flow) -> dict:
@@ -39,6 +40,8 @@ def _variants(screen: Screen) -> list:
     errors = [None, ["err.choice", {}]]
     if isinstance(screen, Input):
         errors = [None, *([key, {"max": 40}] for key in screen.error_keys)]
+    if isinstance(screen, Pick):
+        errors = [None, [screen.error, {}]]
     return errors
 
 

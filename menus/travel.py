@@ -19,8 +19,8 @@ from app.reference.countries import (
     country_name,
     match_country,
 )
-from menus.journey import Context, Invalid
 from menus.gsm import is_gsm7
+from menus.journey import Context, Invalid
 
 KENYA = ZoneInfo("Africa/Nairobi")
 """The calendar dates are typed in."""

@@ -6,8 +6,8 @@ import re
 from datetime import date
 from typing import Any
 
-from menus.journey import Context, Invalid
 from menus.gsm import is_gsm7
+from menus.journey import Context, Invalid
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z' .-]*[A-Za-z.]$")
 _SPACES = re.compile(r"\s+")

@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from menus.engine import begin, new_state, step
+from menus.journey import End, Flow, Journey, Pick
 from tests.menus.toy import flow, t
 
 
@@ -115,6 +116,31 @@ def test_choice_by_number_and_by_typed_name(toy):
     assert "2 Item number 2" in narrowed.screen and "1 Item number 1\n" not in narrowed.screen
     exact = go(toy, state, "number 30")
     assert exact.state["data"]["item"] == "v30"
+
+
+PICK_TEXTS = {"list": "Page {found_page}", "done": "Got {chosen}", "err.pick": "Pick a number."}
+
+
+def tr(lang, key, /, **values):
+    return PICK_TEXTS[key].format(**values)
+
+
+def test_pick_turns_its_pages_in_place_and_saves_the_value_picked():
+    flow = Flow([Journey("p", "list", (
+        Pick("list", "list", entries="found", page="found_page", per_page=2, save="chosen",
+             value=lambda entry: entry.upper(), next="done", error="err.pick"),
+        End("done", "done"),
+    ))], home="list", entry="list")
+    shown = begin(flow, new_state(flow, "en", found=["a", "b", "c", "d", "e"], found_page=0),
+                  None, tr)
+    assert shown.screen == "Page 0"
+    turned = step(flow, shown.state, "98", None, tr)
+    assert turned.screen == "Page 1" and turned.state["history"] == []
+    last = step(flow, step(flow, turned.state, "98", None, tr).state, "98", None, tr)
+    assert last.screen == "Pick a number.\nPage 2"  # no page after the last
+    assert step(flow, turned.state, "6", None, tr).screen.startswith("Pick a number.")
+    picked = step(flow, turned.state, "4", None, tr)  # numbers run on across pages
+    assert picked.end and picked.screen == "Got D" and picked.state["history"] == ["list"]
 
 
 def test_language_changes_rendering(toy):

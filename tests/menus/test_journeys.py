@@ -6,8 +6,8 @@ import pytest
 
 from app.i18n import LANGUAGES, catalog, keys, placeholders, translate
 from menus import JOURNEYS, build_flow
-from menus.journey import Confirm, End, Input, Menu, Router
 from menus.gsm import bad_chars, is_gsm7
+from menus.journey import Confirm, End, Input, Menu, Router
 from menus.screens import renderings, screen_problems
 
 FLOW = build_flow()
