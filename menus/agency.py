@@ -58,13 +58,21 @@ def query(value: str, ctx: Context) -> Any:
     return text
 
 
+def match_id(match: list) -> int:
+    """Give the agency id of a search match ``[id, name, licence number, status]``."""
+    return match[0]
+
+
 def search(value: str, ctx: Context) -> Any:
-    """Run the search through the port and keep the matches for the next screens."""
+    """Run the search through the port and keep the matches for the next screens (and the
+    agency, when it is the one match)."""
     found = ctx.port.agencies.search(value)
     ctx.data["agency_matches"] = found["matches"]
     ctx.data["agency_updated"] = found["updated"]
     ctx.data["agency_nearest"] = found["nearest"]
     ctx.data["agency_page"] = 0
+    if len(found["matches"]) == 1 and not found["nearest"]:  # the answer, without a list
+        ctx.data["agency_id"] = match_id(found["matches"][0])
     return value
 
 
@@ -74,15 +82,7 @@ def _after_search(ctx: Context) -> str:
         return "agency.notfound"
     if ctx.data.get("agency_nearest"):
         return "agency.nearest"
-    if len(matches) == 1:
-        ctx.data["agency_id"] = matches[0][0]
-        return "agency.found"
-    return "agency.pick"
-
-
-def match_id(match: list) -> int:
-    """Give the agency id of a search match ``[id, name, licence number, status]``."""
-    return match[0]
+    return "agency.found" if len(matches) == 1 else "agency.pick"
 
 
 JOURNEY = Journey(

@@ -38,6 +38,7 @@ from menus.journey import (
     Option,
     Pick,
     Router,
+    Update,
 )
 
 MAX_CHARS = 160
@@ -77,58 +78,56 @@ def red_flags(data: dict[str, Any]) -> list[str]:
 # Routes and validators ---------------------------------------------------------------
 
 
-def _start(ctx: Context) -> str:
-    for key in KEYS:
-        ctx.data.pop(key, None)
-    return "dep.dest"
-
-
 def _after_dest(ctx: Context) -> str:
-    if ctx.data.get("dep_country") == "KE":  # home is not abroad: ask again, say why
-        ctx.data.pop("dep_country")
-        ctx.state["error"] = ["err.country_home", {}]
-        return "dep.dest"
     return "dep.conflict" if travel.is_conflict(ctx.data["dep_country"]) else "dep.agency"
 
 
 def agency_search(value: str, ctx: Context) -> Any:
-    """Search the register through the port; keep the matches for the next screens."""
+    """Search the register through the port; keep the matches for the next screens (and
+    the agency, when it is the one match), forgetting the agency answered before."""
     found = ctx.port.agencies.search(value)
     ctx.data["dep_agency_matches"] = found["matches"]
     ctx.data["dep_agency_updated"] = found["updated"]
     ctx.data["dep_agency_page"] = 0
+    ctx.data.pop("dep_agency", None)
+    ctx.data.pop("dep_agent_phone", None)
+    if len(found["matches"]) == 1:
+        ctx.data["dep_agency_id"] = match_id(found["matches"][0])
     return value
 
 
 def _after_agency(ctx: Context) -> str:
     matches = ctx.data.get("dep_agency_matches") or []
-    ctx.data.pop("dep_agency", None)
-    ctx.data.pop("dep_agent_phone", None)
     if not matches:
         return "dep.agency_none"
-    if len(matches) == 1:
-        ctx.data["dep_agency_id"] = matches[0][0]
-        return "dep.agency_chosen"
-    return "dep.agency_pick"
+    return "dep.agency_chosen" if len(matches) == 1 else "dep.agency_pick"
+
+
+def _read_agency(ctx: Context) -> dict[str, Any]:
+    """Read the chosen agency's licence in force today."""
+    agency = ctx.port.departure.agency(int(ctx.data["dep_agency_id"]))
+    if agency is None:  # gone from the register since the search
+        return {"dep_agency_matches": []}
+    return {"dep_agency": agency}
 
 
 def _agency_status(ctx: Context) -> str:
-    """Read the chosen agency's licence in force today; warn unless it is valid."""
-    agency = ctx.port.departure.agency(int(ctx.data["dep_agency_id"]))
-    if agency is None:  # gone from the register since the search
-        ctx.data["dep_agency_matches"] = []
+    """Warn unless the agency's licence is valid; say so if it has left the register."""
+    if not ctx.data.get("dep_agency_matches"):
         return "dep.agency_none"
-    ctx.data["dep_agency"] = agency
-    return "dep.job" if agency["status"] == "valid" else "dep.agency_warn"
+    return "dep.job" if ctx.data["dep_agency"]["status"] == "valid" else "dep.agency_warn"
+
+
+def listing(value: str, ctx: Context) -> Any:
+    """Read the listing a code names through the port, for the next screens."""
+    ctx.data["dep_job"] = ctx.port.departure.listing(value) if value else None
+    return value
 
 
 def _after_job(ctx: Context) -> str:
-    code = ctx.data.get("dep_job_code")
-    if not code:
-        ctx.data["dep_job"] = None
+    if not ctx.data.get("dep_job_code"):
         return "dep.employer"
-    job = ctx.port.departure.listing(code)
-    ctx.data["dep_job"] = job
+    job = ctx.data.get("dep_job")
     if job is None:
         return "dep.job_unknown"
     return "dep.employer" if job["status"] == "approved" else "dep.job_warn"
@@ -150,10 +149,11 @@ JOURNEY = Journey(
     start="dep.start",
     screens=(
         Menu("dep.guest", "dep.guest", options=(Option("main.register", "reg.consent"),)),
-        Router("dep.start", route=_start, routes=("dep.dest",), emit="DepartureStarted"),
+        Update("dep.start", forget=KEYS, next="dep.dest", emit="DepartureStarted"),
         Choice("dep.dest", "dep.dest", items=travel.country_items, match=travel.country_match,
-               save="dep_country", next=_after_dest,
-               routes=("dep.dest", "dep.conflict", "dep.agency")),
+               save="dep_country", validators=(travel.abroad,),
+               error_keys=("err.country_home",), next=_after_dest,
+               routes=("dep.conflict", "dep.agency")),
         Menu("dep.conflict", "dep.conflict", options=(
             Option("dep.continue", "dep.agency"),
             Option("dep.change_country", "dep.dest"),
@@ -165,7 +165,7 @@ JOURNEY = Journey(
         Pick("dep.agency_pick", "dep.agency_pick", entries="dep_agency_matches",
              page="dep_agency_page", per_page=PER_PAGE, save="dep_agency_id", value=match_id,
              next="dep.agency_chosen", error="err.agency_pick"),
-        Router("dep.agency_chosen", route=_agency_status,
+        Update("dep.agency_chosen", update=_read_agency, next=_agency_status,
                routes=("dep.job", "dep.agency_warn", "dep.agency_none")),
         Menu("dep.agency_warn", "dep.agency_warn", options=(
             Option("dep.continue", "dep.job"),
@@ -178,7 +178,7 @@ JOURNEY = Journey(
         Input("dep.agent_phone", "dep.agent_phone", save="dep_agent_phone", next="dep.job",
               validators=(travel.optional(travel.phone),), error_keys=("err.phone",)),
         Input("dep.job", "dep.job", save="dep_job_code", next=_after_job,
-              validators=(travel.optional(job_code),),
+              validators=(travel.optional(job_code), listing),
               routes=("dep.employer", "dep.job_unknown", "dep.job_warn"),
               error_keys=("err.job_code", "err.job_chars")),
         Menu("dep.job_unknown", "dep.job_unknown", options=(

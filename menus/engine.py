@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from menus.journey import (
@@ -26,13 +27,17 @@ from menus.journey import (
     Flow,
     Input,
     Invalid,
+    Invisible,
     JourneyError,
     Menu,
     Option,
     Pick,
+    Resume,
+    Route,
     Router,
     Screen,
     Translate,
+    Update,
 )
 
 BACK = "0"
@@ -257,10 +262,18 @@ def _choice(flow: Flow, screen: Choice, ctx: Context, text: str) -> Step:
 
 
 def _chosen(flow: Flow, screen: Choice, ctx: Context, value: Any) -> Step:
-    ctx.state["data"][screen.save] = value
-    ctx.state["filter"] = None
-    target = screen.next(ctx) if callable(screen.next) else screen.next
-    return _arrive(flow, ctx.state, target, ctx.port, ctx.translate, [])
+    state = ctx.state
+    state["filter"] = None
+    for validator in screen.validators:
+        verdict = validator(value, ctx)
+        if isinstance(verdict, Invalid):  # asked afresh: unanswered, its list from the top
+            state["data"].pop(screen.save, None)
+            state["page"] = 0
+            return _reject(flow, state, verdict, ctx.translate, ctx.port)
+        value = verdict
+    state["data"][screen.save] = value
+    target = _route(screen.next, state, ctx.port, ctx.translate)
+    return _arrive(flow, state, target, ctx.port, ctx.translate, [])
 
 
 def _input(flow: Flow, screen: Input, ctx: Context, text: str) -> Step:
@@ -271,7 +284,7 @@ def _input(flow: Flow, screen: Input, ctx: Context, text: str) -> Step:
             return _reject(flow, ctx.state, verdict, ctx.translate, ctx.port)
         value = verdict
     ctx.state["data"][screen.save] = value
-    target = screen.next(ctx) if callable(screen.next) else screen.next
+    target = _route(screen.next, ctx.state, ctx.port, ctx.translate)
     return _arrive(flow, ctx.state, target, ctx.port, ctx.translate, [])
 
 
@@ -286,7 +299,7 @@ def _pick(flow: Flow, screen: Pick, ctx: Context, text: str) -> Step:
     if not text.isdigit() or not 1 <= int(text) <= len(entries):
         return _reject(flow, ctx.state, Invalid(screen.error), ctx.translate, ctx.port)
     ctx.data[screen.save] = screen.value(entries[int(text) - 1])
-    target = screen.next(ctx) if callable(screen.next) else screen.next
+    target = _route(screen.next, ctx.state, ctx.port, ctx.translate)
     return _arrive(flow, ctx.state, target, ctx.port, ctx.translate, [])
 
 
@@ -320,10 +333,10 @@ def _arrive(
     events: list[Event],
     push: bool = True,
 ) -> Step:
-    """Move to ``target``, following routers, and collect the events on the way."""
+    """Move to ``target``, passing invisible screens, and collect the events on the way."""
     if push and state["screen"] != target:
         history = state["history"]
-        if not isinstance(flow[state["screen"]], Router):
+        if not isinstance(flow[state["screen"]], Invisible):
             history.append(state["screen"])
     state["page"] = 0
     state["filter"] = None
@@ -333,11 +346,10 @@ def _arrive(
             state["history"] = []
         screen = flow[target]
         state["screen"] = target
-        if isinstance(screen, Router):
-            ctx = Context(state, port, translate)
+        if isinstance(screen, Invisible):
             if screen.emit:
                 events.append(Event(screen.emit, dict(state["data"])))
-            target = screen.route(ctx)
+            target = _pass(screen, state, port, translate)
             hops += 1
             if hops > 50:
                 raise JourneyError(f"router loop at {screen.id}")
@@ -345,6 +357,35 @@ def _arrive(
         if isinstance(screen, End) and screen.emit:
             events.append(Event(screen.emit, dict(state["data"])))
         return _show(flow, state, translate, port, events)
+
+
+def _pass(screen: Invisible, state: dict, port: Any, translate: Translate) -> str:
+    """Make an invisible screen's change, if it has one, and name where it leads."""
+    data = state["data"]
+    if isinstance(screen, Update):
+        for key in screen.forget:
+            data.pop(key, None)
+        if screen.update is not None:
+            data.update(screen.update(_read_only(state, port, translate)))
+        return _route(screen.next, state, port, translate)
+    if isinstance(screen, Resume):
+        saved = data.pop(screen.saved, None) or {}
+        stopped = data.pop(screen.at, None)
+        data.update(saved.get("data") or {})
+        state["history"] = list(saved.get("history") or [])
+        return stopped if stopped in screen.routes else screen.fallback
+    assert isinstance(screen, Router)
+    return _route(screen.route, state, port, translate)
+
+
+def _route(route: str | Route, state: dict, port: Any, translate: Translate) -> str:
+    """Name the next screen: a route chooses, from a state it cannot change."""
+    return route(_read_only(state, port, translate)) if callable(route) else route
+
+
+def _read_only(state: dict, port: Any, translate: Translate) -> Context:
+    view = {**state, "data": MappingProxyType(state["data"]), "history": tuple(state["history"])}
+    return Context(MappingProxyType(view), port, translate)  # type: ignore[arg-type]
 
 
 def _copy(state: dict) -> dict:

@@ -45,6 +45,8 @@ class Invalid:
 
 Validator = Callable[[str, Context], "Invalid | Any"]
 Route = Callable[[Context], str]
+"""Names the next screen. A route only chooses: the engine gives it a read-only state,
+and a data change belongs to a validator, an ``Update`` or the engine."""
 
 
 @dataclass(frozen=True)
@@ -99,9 +101,15 @@ class Choice(Screen):
     next: str | Route = ""
     match: Callable[[str], Sequence[Any]] | None = None
     routes: tuple[str, ...] = ()
+    validators: tuple[Validator, ...] = ()
+    """Checks of the item chosen; a refusal leaves the question unanswered."""
+    error_keys: tuple[str, ...] = ()
 
     def targets(self) -> tuple[str, ...]:
         return (self.next,) if isinstance(self.next, str) else self.routes
+
+    def text_keys(self) -> tuple[str, ...]:
+        return (self.text, *self.error_keys)
 
 
 @dataclass(frozen=True)
@@ -180,19 +188,60 @@ class End(Screen):
 
 
 @dataclass(frozen=True)
-class Router(Screen):
-    """An invisible decision: ``route(ctx)`` names the next screen among ``routes``."""
+class Invisible(Screen):
+    """Base of the screens never shown: each passes the person on at once, to one of
+    ``routes``, emitting ``emit`` on arrival (with the data as it arrived)."""
 
-    route: Route = lambda ctx: ""
+    text: str = ""
     routes: tuple[str, ...] = ()
     emit: str | None = None
-    text: str = ""
 
     def targets(self) -> tuple[str, ...]:
         return self.routes
 
     def text_keys(self) -> tuple[str, ...]:
         return ()
+
+
+@dataclass(frozen=True)
+class Router(Invisible):
+    """An invisible decision: ``route(ctx)`` names the next screen among ``routes``."""
+
+    route: Route = lambda ctx: ""
+
+
+@dataclass(frozen=True)
+class Update(Invisible):
+    """An invisible change of the data, made by the engine, then a choice like a router's.
+
+    ``forget`` names answers to drop (a journey started again in the same session);
+    ``update(ctx)`` gives values to set, e.g. a record read through the port. Then
+    ``next`` names the screen, as a router's ``route`` does.
+    """
+
+    forget: tuple[str, ...] = ()
+    update: Callable[[Context], Mapping[str, Any]] | None = None
+    next: str | Route = ""
+
+    def targets(self) -> tuple[str, ...]:
+        return (self.next,) if isinstance(self.next, str) else self.routes
+
+
+@dataclass(frozen=True)
+class Resume(Invisible):
+    """Put back a journey cut off earlier (answers and path), then go where it stopped.
+
+    ``data[saved]`` holds ``{"data": answers, "history": screens}`` and ``data[at]``
+    the screen it stopped at; both are forgotten as the answers come back. A screen
+    not among ``routes`` goes to ``fallback`` instead.
+    """
+
+    saved: str = ""
+    at: str = ""
+    fallback: str = ""
+
+    def targets(self) -> tuple[str, ...]:
+        return (*self.routes, self.fallback)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from app.i18n import LANGUAGES, translate
 from menus.engine import new_state, render
 from menus.gsm import bad_chars
-from menus.journey import Choice, Flow, Input, Menu, Pick, Router, Screen
+from menus.journey import Choice, Flow, Input, Invisible, Menu, Pick, Screen
 
 
 def samples(flow: Flow) -> dict:
@@ -22,7 +22,7 @@ def renderings(flow: Flow) -> Iterator[tuple[str, str, str]]:
     """Yield (screen id, language, text) for every page and error variant of every screen."""
     data = samples(flow)
     for screen in flow.screens.values():
-        if isinstance(screen, Router):
+        if isinstance(screen, Invisible):
             continue
         for lang in LANGUAGES:
             for variant in _variants(screen):

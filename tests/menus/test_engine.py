@@ -5,7 +5,7 @@ import sys
 import pytest
 
 from menus.engine import begin, new_state, step
-from menus.journey import End, Flow, Journey, Pick
+from menus.journey import Choice, End, Flow, Invalid, Journey, Pick, Resume, Update
 from tests.menus.toy import flow, t
 
 
@@ -141,6 +141,70 @@ def test_pick_turns_its_pages_in_place_and_saves_the_value_picked():
     assert step(flow, turned.state, "6", None, tr).screen.startswith("Pick a number.")
     picked = step(flow, turned.state, "4", None, tr)  # numbers run on across pages
     assert picked.end and picked.screen == "Got D" and picked.state["history"] == ["list"]
+
+
+def passing_flow(route):
+    """A flow of invisible screens in front of two shown ones."""
+    return Flow([Journey("i", "start", (
+        Update("start", forget=("old",), update=lambda ctx: {"seen": ctx.data.get("hint")},
+               next=route, routes=("list", "done"), emit="Started"),
+        Choice("list", "list", items=lambda lang: [(1, "KE", "Kenya"), (2, "SA", "Saudi")],
+               save="country", next="back", validators=(no_kenya,),
+               error_keys=("err.home",)),
+        Resume("back", saved="saved", at="at", routes=("list",), fallback="done"),
+        End("done", "done"),
+    ))], home="start", entry="start")
+
+
+def no_kenya(value, ctx):
+    return Invalid("err.home") if value == "KE" else value
+
+
+PASS_TEXTS = {"list": "Where?", "done": "Done", "err.home": "Not home.", "err.choice": "?",
+              "nav.more": "More", "nav.back": "Back"}
+
+
+def pt(lang, key, /, **values):
+    return PASS_TEXTS[key]
+
+
+def test_an_update_changes_the_data_then_its_route_chooses():
+    flow = passing_flow(lambda ctx: "list" if ctx.data.get("seen") else "done")
+    shown = begin(flow, new_state(flow, "en", old="y", hint="x"), None, pt)
+    assert shown.screen.startswith("Where?") and shown.state["data"] == {"hint": "x", "seen": "x"}
+    assert [(e.name, dict(e.data)) for e in shown.events] == [
+        ("Started", {"old": "y", "hint": "x"})]  # emitted on arrival, before the change
+
+
+def test_a_route_cannot_change_the_state():
+    def meddling(ctx):
+        ctx.data["sneaked"] = True
+        return "list"
+
+    flow = passing_flow(meddling)
+    with pytest.raises(TypeError):
+        begin(flow, new_state(flow, "en"), None, pt)
+
+
+def test_a_choice_refused_by_its_validator_is_asked_again_unanswered():
+    flow = passing_flow(lambda ctx: "list")
+    state = begin(flow, new_state(flow, "en", country="SA"), None, pt).state
+    assert state["screen"] == "list"
+    refused = step(flow, state, "1", None, pt)
+    assert refused.screen == "Not home.\nWhere?\n1 Kenya\n2 Saudi"
+    assert refused.state["screen"] == "list" and "country" not in refused.state["data"]
+
+
+def test_resume_puts_back_answers_and_path_then_goes_where_it_stopped():
+    flow = passing_flow(lambda ctx: "list")
+    state = begin(flow, new_state(flow, "en"), None, pt).state
+    state["data"].update(saved={"data": {"name": "Amina"}, "history": ["x", "y"]}, at="list")
+    resumed = step(flow, state, "2", None, pt)
+    assert resumed.screen.startswith("Where?")
+    assert resumed.state["history"] == ["x", "y"]
+    assert resumed.state["data"] == {"seen": None, "country": "SA", "name": "Amina"}
+    state["data"].update(saved={"data": {}, "history": []}, at="nowhere")
+    assert step(flow, state, "2", None, pt).screen == "Done"
 
 
 def test_language_changes_rendering(toy):
