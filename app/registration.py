@@ -1,8 +1,10 @@
-"""Commit what the registration journey's events mean: people, consent, flags, SMS."""
+"""Commit what the registration journey's events mean: people, consent, flags, SMS.
+
+A minor asking to work abroad is flagged through ``app.protection.safeguarding``.
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -13,13 +15,13 @@ from app.db import dialect_insert, utcnow
 from app.events import Hop, handles
 from app.extensions import Services
 from app.i18n import translate
-from app.models import Contact, Person, RegistrationDraft, SafeguardingFlag
+from app.models import Contact, Person, RegistrationDraft
 from app.models.person import reg_no_for
 from app.ports import Known, port
+from app.protection import safeguarding
 from app.sms.outbox import queue_sms
 from menus.engine import Event
 from menus.registration import CONSENT_VERSION
-from menus.validators import ADULT, youngest_age
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +78,7 @@ def register(services: Services, session: Session, phone: str, session_ref: str,
     session.flush()
     person.reg_no = reg_no_for(person.id)
     if person.minor_abroad:
-        flag_minor(session, phone, data, session_ref, person.id)
+        safeguarding.flag_minor_abroad(session, phone, data, session_ref, person.id)
     if data.get("had_draft"):
         session.execute(
             update(RegistrationDraft)
@@ -88,36 +90,6 @@ def register(services: Services, session: Session, phone: str, session_ref: str,
     queue_sms(session, phone, body, kind="reg_confirm", dedupe_key=f"reg-confirm:{person.id}",
               person_id=person.id)
     return person
-
-
-def may_be_minor(person: Person) -> bool:
-    """Tell whether the person may be under 18 (only a birth year is known)."""
-    return person.birth_year is not None and youngest_age(person.birth_year) < ADULT
-
-
-def raise_flag(session: Session, kind: str, ref: str, *, phone: str | None,
-               person_id: int | None, details: dict[str, Any]) -> None:
-    """Store a safeguarding flag unless one with this ``ref`` exists: each concern once."""
-    if session.scalar(select(SafeguardingFlag.id).where(SafeguardingFlag.source_ref == ref)):
-        return
-    session.add(SafeguardingFlag(kind=kind, phone=phone, person_id=person_id, source_ref=ref,
-                                 details=json.dumps(details)))
-
-
-def flag_minor_placement(session: Session, person: Person, agency_id: int, country: str) -> None:
-    """Flag an agency's attempt to place someone who may be a minor abroad, once a day."""
-    ref = f"minor-placement:{agency_id}:{person.id}:{country}:{utcnow().date().isoformat()}"
-    raise_flag(session, "minor_placement", ref, phone=person.phone, person_id=person.id,
-               details={"birth_year": person.birth_year, "agency_id": agency_id,
-                        "country": country})
-
-
-def flag_minor(session: Session, phone: str, data: dict[str, Any], session_ref: str,
-               person_id: int | None = None) -> None:
-    """Flag a minor who asked to work abroad (trafficking indicator), once per session."""
-    raise_flag(session, "minor_abroad", f"minor:{session_ref}", phone=phone,
-               person_id=person_id, details={"birth_year": data.get("birth_year"),
-                                             "asked_for": data.get("work_where")})
 
 
 def withdraw(services: Services, session: Session, phone: str, lang: str) -> bool:
@@ -167,7 +139,7 @@ def _registration_completed(hop: Hop, event: Event) -> None:
 
 @handles("MinorAbroadFlagged")
 def _minor_abroad(hop: Hop, event: Event) -> None:
-    flag_minor(hop.session, hop.phone, dict(event.data), hop.ref)
+    safeguarding.flag_minor_abroad(hop.session, hop.phone, dict(event.data), hop.ref)
 
 
 @handles("ConsentWithdrawn")

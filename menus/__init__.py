@@ -18,7 +18,7 @@ from menus import (
     profile,
     registration,
 )
-from menus.engine import Flow
+from menus.journey import Flow
 
 JOURNEYS = (main.JOURNEY, registration.JOURNEY, profile.JOURNEY, job_check.JOURNEY,
             agency.JOURNEY, checkin.JOURNEY, help.JOURNEY, help_sms.JOURNEY, departure.JOURNEY,

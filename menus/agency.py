@@ -11,8 +11,9 @@ Arriving at an answer emits ``AgencyChecked``: its handler records the check and
 the answer and the rule of the rotation into the session data, and the screen is drawn
 from that. Reporting the agency emits ``AgencyReported``, which files the complaint.
 
-The list of matches is an ``Input`` screen that draws its own numbered lines: a
-``Choice`` takes its items from the language alone, and these items come from the
+The list of matches is a ``Pick`` screen (the departure journey's too): the engine
+turns its pages and takes the number picked, and its text draws the numbered lines,
+since a ``Choice`` takes its items from the language alone and these come from the
 search. Every screen is fitted to 160 characters by shortening the agency's name.
 """
 
@@ -21,15 +22,25 @@ from __future__ import annotations
 from typing import Any
 
 from app.agencies.names import display_name, gsm_text
-from menus.engine import Context, End, Input, Invalid, Journey, Menu, Option, Router
+from menus.engine import BACK, MORE
+from menus.journey import (
+    Context,
+    End,
+    Input,
+    Invalid,
+    Journey,
+    Menu,
+    Option,
+    Pick,
+    Router,
+    page_of,
+)
 
 MAX_CHARS = 160
 """The screen budget the name is shortened to fit (``USSD_MAX_CHARS`` default)."""
 
 PER_PAGE = 3
-"""Matches listed per screen."""
-
-MORE = "98"
+"""Matches listed per screen (the departure journey's list too)."""
 
 RULES = ("agency.rule.fees", "agency.rule.contract", "agency.rule.passport")
 """Rule texts in rotation; the same order as ``app.agencies.checks.RULES``."""
@@ -47,13 +58,21 @@ def query(value: str, ctx: Context) -> Any:
     return text
 
 
+def match_id(match: list) -> int:
+    """Give the agency id of a search match ``[id, name, licence number, status]``."""
+    return match[0]
+
+
 def search(value: str, ctx: Context) -> Any:
-    """Run the search through the port and keep the matches for the next screens."""
+    """Run the search through the port and keep the matches for the next screens (and the
+    agency, when it is the one match)."""
     found = ctx.port.agencies.search(value)
     ctx.data["agency_matches"] = found["matches"]
     ctx.data["agency_updated"] = found["updated"]
     ctx.data["agency_nearest"] = found["nearest"]
     ctx.data["agency_page"] = 0
+    if len(found["matches"]) == 1 and not found["nearest"]:  # the answer, without a list
+        ctx.data["agency_id"] = match_id(found["matches"][0])
     return value
 
 
@@ -63,40 +82,7 @@ def _after_search(ctx: Context) -> str:
         return "agency.notfound"
     if ctx.data.get("agency_nearest"):
         return "agency.nearest"
-    if len(matches) == 1:
-        ctx.data["agency_id"] = matches[0][0]
-        return "agency.found"
-    return "agency.pick"
-
-
-def pick(value: str, ctx: Context) -> Any:
-    """Accept a number from the list, or 98 when there is another page."""
-    matches = ctx.data.get("agency_matches") or []
-    text = value.strip()
-    if text == MORE:
-        if (ctx.data.get("agency_page", 0) + 1) * PER_PAGE < len(matches):
-            return MORE
-        return Invalid("err.agency_pick")
-    if text.isdigit() and 1 <= int(text) <= len(matches):
-        return int(text)
-    return Invalid("err.agency_pick")
-
-
-def _after_pick(ctx: Context) -> str:
-    chosen = ctx.data.pop("agency_pick", None)
-    if chosen == MORE:
-        return "agency.more"
-    ctx.data["agency_id"] = ctx.data["agency_matches"][int(chosen) - 1][0]
-    return "agency.found"
-
-
-def _more(ctx: Context) -> str:
-    """Show the next page: the list screen again, without stacking it in the history."""
-    ctx.data["agency_page"] = ctx.data.get("agency_page", 0) + 1
-    screen = "agency.nearest" if ctx.data.get("agency_nearest") else "agency.pick"
-    if ctx.state["history"] and ctx.state["history"][-1] == screen:
-        ctx.state["history"].pop()
-    return screen
+    return "agency.found" if len(matches) == 1 else "agency.pick"
 
 
 JOURNEY = Journey(
@@ -107,13 +93,12 @@ JOURNEY = Journey(
               validators=(query, search),
               routes=("agency.notfound", "agency.found", "agency.nearest", "agency.pick"),
               error_keys=("err.agency_query", "err.too_long")),
-        Input("agency.pick", "agency.pick", save="agency_pick", next=_after_pick,
-              validators=(pick,), routes=("agency.more", "agency.found"),
-              error_keys=("err.agency_pick",)),
-        Input("agency.nearest", "agency.nearest", save="agency_pick", next=_after_pick,
-              validators=(pick,), routes=("agency.more", "agency.found"),
-              error_keys=("err.agency_pick",)),
-        Router("agency.more", route=_more, routes=("agency.pick", "agency.nearest")),
+        Pick("agency.pick", "agency.pick", entries="agency_matches", page="agency_page",
+             per_page=PER_PAGE, save="agency_id", value=match_id, next="agency.found",
+             error="err.agency_pick"),
+        Pick("agency.nearest", "agency.nearest", entries="agency_matches", page="agency_page",
+             per_page=PER_PAGE, save="agency_id", value=match_id, next="agency.found",
+             error="err.agency_pick"),
         Router("agency.found", route=lambda ctx: "agency.answer", routes=("agency.answer",),
                emit="AgencyChecked"),
         Router("agency.notfound", route=lambda ctx: "agency.none", routes=("agency.none",),
@@ -194,18 +179,17 @@ def derive(values: dict, lang: str, t) -> dict:
 
 def pick_lines(matches: list, page: int, lang: str, t, header: str) -> str:
     """Number one page of matches, with 98 for more and 0 back, fitted to the screen."""
-    first = page * PER_PAGE
-    shown = matches[first:first + PER_PAGE]
+    first, shown, more = page_of(matches, page, PER_PAGE)
     footer = []
-    if first + PER_PAGE < len(matches):
+    if more:
         footer.append(f"{MORE} {t(lang, 'nav.more')}")
-    footer.append(f"0 {t(lang, 'nav.back')}")
-    fixed = [f"{first + i} {_short_licence(licence)}" for i, (_id, _name, licence, _status)
-             in enumerate(shown, start=1)]
+    footer.append(f"{BACK} {t(lang, 'nav.back')}")
+    fixed = [f"{n} {_short_licence(licence)}" for n, (_id, _name, licence, _status)
+             in enumerate(shown, start=first)]
     spare = MAX_CHARS - len(header) - len("\n".join([*fixed, *footer])) - len(shown)
     width = max(6, min(30, spare // max(len(shown), 1)))
-    lines = [f"{first + i} {display_name(name, width)} {_short_licence(licence)}"
-             for i, (_id, name, licence, _status) in enumerate(shown, start=1)]
+    lines = [f"{n} {display_name(name, width)} {_short_licence(licence)}"
+             for n, (_id, name, licence, _status) in enumerate(shown, start=first)]
     return "\n".join([*lines, *footer])
 
 

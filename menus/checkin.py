@@ -9,7 +9,7 @@ the case, whose reference the last screen shows.
 
 from __future__ import annotations
 
-from menus.engine import End, Journey, Menu, Option
+from menus.journey import End, Journey, Menu, Option
 
 PROBLEMS = (
     ("checkin.cat_unpaid", "unpaid_wages"),

@@ -23,9 +23,10 @@ from typing import Any
 from app.agencies.names import display_name, gsm_text
 from app.reference.countries import country_name
 from menus import travel
-from menus.agency import pick_lines
+from menus.agency import PER_PAGE, match_id, pick_lines
 from menus.agency import query as agency_query
-from menus.engine import (
+from menus.job_check import job_code
+from menus.journey import (
     Choice,
     Confirm,
     Context,
@@ -35,17 +36,13 @@ from menus.engine import (
     Journey,
     Menu,
     Option,
+    Pick,
     Router,
+    Update,
 )
-from menus.job_check import job_code
 
 MAX_CHARS = 160
 """The screen budget names are shortened to fit (``USSD_MAX_CHARS`` default)."""
-
-PER_PAGE = 3
-"""Agencies listed per screen."""
-
-MORE = "98"
 
 VISAS = ("work", "visit", "tourist", "student", "none")
 """Visa answers; ``none`` means the visa has not been issued yet."""
@@ -55,7 +52,7 @@ NOT_FOR_WORK = ("visit", "tourist")
 
 KEYS = (
     "dep_country", "dep_agency_query", "dep_agency_matches", "dep_agency_updated",
-    "dep_agency_page", "dep_agency_pick", "dep_agency_id", "dep_agency", "dep_agent_phone",
+    "dep_agency_page", "dep_agency_id", "dep_agency", "dep_agent_phone",
     "dep_job_code", "dep_job", "dep_employer", "dep_date", "dep_passport", "dep_visa",
     "dep_kin",
 )
@@ -81,87 +78,56 @@ def red_flags(data: dict[str, Any]) -> list[str]:
 # Routes and validators ---------------------------------------------------------------
 
 
-def _start(ctx: Context) -> str:
-    for key in KEYS:
-        ctx.data.pop(key, None)
-    return "dep.dest"
-
-
 def _after_dest(ctx: Context) -> str:
-    if ctx.data.get("dep_country") == "KE":  # home is not abroad: ask again, say why
-        ctx.data.pop("dep_country")
-        ctx.state["error"] = ["err.country_home", {}]
-        return "dep.dest"
     return "dep.conflict" if travel.is_conflict(ctx.data["dep_country"]) else "dep.agency"
 
 
 def agency_search(value: str, ctx: Context) -> Any:
-    """Search the register through the port; keep the matches for the next screens."""
+    """Search the register through the port; keep the matches for the next screens (and
+    the agency, when it is the one match), forgetting the agency answered before."""
     found = ctx.port.agencies.search(value)
     ctx.data["dep_agency_matches"] = found["matches"]
     ctx.data["dep_agency_updated"] = found["updated"]
     ctx.data["dep_agency_page"] = 0
+    ctx.data.pop("dep_agency", None)
+    ctx.data.pop("dep_agent_phone", None)
+    if len(found["matches"]) == 1:
+        ctx.data["dep_agency_id"] = match_id(found["matches"][0])
     return value
 
 
 def _after_agency(ctx: Context) -> str:
     matches = ctx.data.get("dep_agency_matches") or []
-    ctx.data.pop("dep_agency", None)
-    ctx.data.pop("dep_agent_phone", None)
     if not matches:
         return "dep.agency_none"
-    if len(matches) == 1:
-        ctx.data["dep_agency_id"] = matches[0][0]
-        return "dep.agency_chosen"
-    return "dep.agency_pick"
+    return "dep.agency_chosen" if len(matches) == 1 else "dep.agency_pick"
 
 
-def agency_pick(value: str, ctx: Context) -> Any:
-    """Accept a number from the list of matches, or 98 when there is another page."""
-    matches = ctx.data.get("dep_agency_matches") or []
-    text = value.strip()
-    if text == MORE:
-        if (ctx.data.get("dep_agency_page", 0) + 1) * PER_PAGE < len(matches):
-            return MORE
-        return Invalid("err.agency_pick")
-    if text.isdigit() and 1 <= int(text) <= len(matches):
-        return int(text)
-    return Invalid("err.agency_pick")
-
-
-def _after_pick(ctx: Context) -> str:
-    chosen = ctx.data.pop("dep_agency_pick", None)
-    if chosen == MORE:
-        return "dep.agency_more"
-    ctx.data["dep_agency_id"] = ctx.data["dep_agency_matches"][int(chosen) - 1][0]
-    return "dep.agency_chosen"
-
-
-def _more(ctx: Context) -> str:
-    """Show the next page of matches without stacking the list in the history."""
-    ctx.data["dep_agency_page"] = ctx.data.get("dep_agency_page", 0) + 1
-    if ctx.state["history"] and ctx.state["history"][-1] == "dep.agency_pick":
-        ctx.state["history"].pop()
-    return "dep.agency_pick"
+def _read_agency(ctx: Context) -> dict[str, Any]:
+    """Read the chosen agency's licence in force today."""
+    agency = ctx.port.departure.agency(int(ctx.data["dep_agency_id"]))
+    if agency is None:  # gone from the register since the search
+        return {"dep_agency_matches": []}
+    return {"dep_agency": agency}
 
 
 def _agency_status(ctx: Context) -> str:
-    """Read the chosen agency's licence in force today; warn unless it is valid."""
-    agency = ctx.port.departure.agency(int(ctx.data["dep_agency_id"]))
-    if agency is None:  # gone from the register since the search
-        ctx.data["dep_agency_matches"] = []
+    """Warn unless the agency's licence is valid; say so if it has left the register."""
+    if not ctx.data.get("dep_agency_matches"):
         return "dep.agency_none"
-    ctx.data["dep_agency"] = agency
-    return "dep.job" if agency["status"] == "valid" else "dep.agency_warn"
+    return "dep.job" if ctx.data["dep_agency"]["status"] == "valid" else "dep.agency_warn"
+
+
+def listing(value: str, ctx: Context) -> Any:
+    """Read the listing a code names through the port, for the next screens."""
+    ctx.data["dep_job"] = ctx.port.departure.listing(value) if value else None
+    return value
 
 
 def _after_job(ctx: Context) -> str:
-    code = ctx.data.get("dep_job_code")
-    if not code:
-        ctx.data["dep_job"] = None
+    if not ctx.data.get("dep_job_code"):
         return "dep.employer"
-    job = ctx.port.departure.listing(code)
-    ctx.data["dep_job"] = job
+    job = ctx.data.get("dep_job")
     if job is None:
         return "dep.job_unknown"
     return "dep.employer" if job["status"] == "approved" else "dep.job_warn"
@@ -183,10 +149,11 @@ JOURNEY = Journey(
     start="dep.start",
     screens=(
         Menu("dep.guest", "dep.guest", options=(Option("main.register", "reg.consent"),)),
-        Router("dep.start", route=_start, routes=("dep.dest",), emit="DepartureStarted"),
+        Update("dep.start", forget=KEYS, next="dep.dest", emit="DepartureStarted"),
         Choice("dep.dest", "dep.dest", items=travel.country_items, match=travel.country_match,
-               save="dep_country", next=_after_dest,
-               routes=("dep.dest", "dep.conflict", "dep.agency")),
+               save="dep_country", validators=(travel.abroad,),
+               error_keys=("err.country_home",), next=_after_dest,
+               routes=("dep.conflict", "dep.agency")),
         Menu("dep.conflict", "dep.conflict", options=(
             Option("dep.continue", "dep.agency"),
             Option("dep.change_country", "dep.dest"),
@@ -195,11 +162,10 @@ JOURNEY = Journey(
               validators=(agency_query, agency_search),
               routes=("dep.agency_none", "dep.agency_chosen", "dep.agency_pick"),
               error_keys=("err.agency_query", "err.too_long")),
-        Input("dep.agency_pick", "dep.agency_pick", save="dep_agency_pick", next=_after_pick,
-              validators=(agency_pick,), routes=("dep.agency_more", "dep.agency_chosen"),
-              error_keys=("err.agency_pick",)),
-        Router("dep.agency_more", route=_more, routes=("dep.agency_pick",)),
-        Router("dep.agency_chosen", route=_agency_status,
+        Pick("dep.agency_pick", "dep.agency_pick", entries="dep_agency_matches",
+             page="dep_agency_page", per_page=PER_PAGE, save="dep_agency_id", value=match_id,
+             next="dep.agency_chosen", error="err.agency_pick"),
+        Update("dep.agency_chosen", update=_read_agency, next=_agency_status,
                routes=("dep.job", "dep.agency_warn", "dep.agency_none")),
         Menu("dep.agency_warn", "dep.agency_warn", options=(
             Option("dep.continue", "dep.job"),
@@ -212,7 +178,7 @@ JOURNEY = Journey(
         Input("dep.agent_phone", "dep.agent_phone", save="dep_agent_phone", next="dep.job",
               validators=(travel.optional(travel.phone),), error_keys=("err.phone",)),
         Input("dep.job", "dep.job", save="dep_job_code", next=_after_job,
-              validators=(travel.optional(job_code),),
+              validators=(travel.optional(job_code), listing),
               routes=("dep.employer", "dep.job_unknown", "dep.job_warn"),
               error_keys=("err.job_code", "err.job_chars")),
         Menu("dep.job_unknown", "dep.job_unknown", options=(

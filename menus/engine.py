@@ -5,7 +5,8 @@ Redis or SQL: lookups go through the injected ``port`` and side effects leave
 as ``Event`` objects for the caller to commit. The same flow serves USSD hops
 and SMS dialogues, because an SMS reply is just one more input.
 
-State is a plain JSON-able dict the caller stores between hops::
+The screens it walks are declared with ``menus.journey``'s types. State is a plain
+JSON-able dict the caller stores between hops::
 
     {"screen": "reg.name", "lang": "en", "data": {...}, "history": [...],
      "page": 0, "error": None, "filter": None}
@@ -13,17 +14,35 @@ State is a plain JSON-able dict the caller stores between hops::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from types import MappingProxyType
+from typing import Any
+
+from menus.journey import (
+    Choice,
+    Confirm,
+    Context,
+    End,
+    Flow,
+    Input,
+    Invalid,
+    Invisible,
+    JourneyError,
+    Menu,
+    Option,
+    Pick,
+    Resume,
+    Route,
+    Router,
+    Screen,
+    Translate,
+    Update,
+)
 
 BACK = "0"
 HOME = "00"
 MORE = "98"
-
-
-class Translate(Protocol):
-    def __call__(self, lang: str, key: str, /, **values: Any) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -32,162 +51,6 @@ class Event:
 
     name: str
     data: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Context:
-    """What a screen may look at while deciding: state, injected port, translator."""
-
-    state: dict
-    port: Any
-    translate: Translate
-
-    @property
-    def data(self) -> dict:
-        return self.state["data"]
-
-    @property
-    def lang(self) -> str:
-        return self.state.get("lang") or "en"
-
-
-# A validator returns None when the value is fine, or (error_key, cleaned) pairs.
-# It returns the cleaned value on success so screens can store normalised input.
-@dataclass(frozen=True)
-class Invalid:
-    """A validator's verdict that the input is wrong, with a locale key saying why."""
-
-    key: str
-    values: Mapping[str, Any] = field(default_factory=dict)
-
-
-Validator = Callable[[str, Context], "Invalid | Any"]
-Route = Callable[[Context], str]
-
-
-@dataclass(frozen=True)
-class Option:
-    """One numbered choice on a menu."""
-
-    label: str
-    goto: str
-    value: Any = None
-    when: Callable[[Context], bool] | None = None
-    emit: str | None = None
-
-
-@dataclass(frozen=True)
-class Screen:
-    """Base of every screen type: an id and a locale key for its text."""
-
-    id: str
-    text: str
-
-    def targets(self) -> tuple[str, ...]:
-        return ()
-
-    def text_keys(self) -> tuple[str, ...]:
-        return (self.text,)
-
-
-@dataclass(frozen=True)
-class Menu(Screen):
-    """Numbered options; long lists page with 98, 0 goes back, 00 goes home."""
-
-    options: tuple[Option, ...] = ()
-    save: str | None = None
-
-    def targets(self) -> tuple[str, ...]:
-        return tuple(o.goto for o in self.options)
-
-    def text_keys(self) -> tuple[str, ...]:
-        return (self.text, *(o.label for o in self.options))
-
-
-@dataclass(frozen=True)
-class Choice(Screen):
-    """Pick one item from a long data list, by its number or by typing its name.
-
-    ``items(lang)`` gives ``(number, value, label)`` triples; ``match(text)`` gives
-    the values that a typed answer could mean, best first (a forgiving match).
-    """
-
-    items: Callable[[str], Sequence[tuple[int, Any, str]]] = lambda lang: ()
-    save: str = ""
-    next: str | Route = ""
-    match: Callable[[str], Sequence[Any]] | None = None
-    routes: tuple[str, ...] = ()
-
-    def targets(self) -> tuple[str, ...]:
-        return (self.next,) if isinstance(self.next, str) else self.routes
-
-
-@dataclass(frozen=True)
-class Input(Screen):
-    """Free text, checked by validators that carry their own translated error."""
-
-    save: str = ""
-    next: str | Route = ""
-    validators: tuple[Validator, ...] = ()
-    routes: tuple[str, ...] = ()
-    error_keys: tuple[str, ...] = ()
-
-    def targets(self) -> tuple[str, ...]:
-        return (self.next,) if isinstance(self.next, str) else self.routes
-
-    def text_keys(self) -> tuple[str, ...]:
-        return (self.text, *self.error_keys)
-
-
-@dataclass(frozen=True)
-class Confirm(Screen):
-    """A summary with 1 yes / 2 no; yes emits the screen's event."""
-
-    yes: str = ""
-    no: str = ""
-    emit: str | None = None
-    yes_label: str = "nav.confirm"
-    no_label: str = "nav.cancel"
-
-    def targets(self) -> tuple[str, ...]:
-        return (self.yes, self.no)
-
-    def text_keys(self) -> tuple[str, ...]:
-        return (self.text, self.yes_label, self.no_label)
-
-
-@dataclass(frozen=True)
-class End(Screen):
-    """The last screen of a session; may emit an event on arrival."""
-
-    emit: str | None = None
-
-
-@dataclass(frozen=True)
-class Router(Screen):
-    """An invisible decision: ``route(ctx)`` names the next screen among ``routes``."""
-
-    route: Route = lambda ctx: ""
-    routes: tuple[str, ...] = ()
-    emit: str | None = None
-    text: str = ""
-
-    def targets(self) -> tuple[str, ...]:
-        return self.routes
-
-    def text_keys(self) -> tuple[str, ...]:
-        return ()
-
-
-@dataclass(frozen=True)
-class Journey:
-    """One journey file's screens, with its entry screen and worst-case samples."""
-
-    name: str
-    start: str
-    screens: tuple[Screen, ...]
-    samples: Mapping[str, Any] = field(default_factory=dict)
-    derive: Callable[[dict, str, Translate], dict] | None = None
 
 
 class Step:
@@ -218,98 +81,6 @@ class Step:
 
     def __repr__(self) -> str:
         return f"Step(screen={self.screen!r}, end={self.end!r}, events={self.events!r})"
-
-
-class JourneyError(ValueError):
-    """A journey is broken: a dangling transition, an orphan screen or a missing key."""
-
-
-class Flow:
-    """Journeys merged into one graph of screens, checked when built."""
-
-    def __init__(
-        self,
-        journeys: Iterable[Journey],
-        home: str,
-        entry: str,
-        max_chars: int = 160,
-        sms_entries: Iterable[str] = (),
-    ) -> None:
-        self.journeys = tuple(journeys)
-        self.home = home
-        self.entry = entry
-        self.max_chars = max_chars
-        # Screens an SMS dialogue may start at (``app.dialogues.start``): reachable
-        # although no USSD menu links to them.
-        self.sms_entries = tuple(sms_entries)
-        self.screens: dict[str, Screen] = {}
-        for journey in self.journeys:
-            for screen in journey.screens:
-                if screen.id in self.screens:
-                    raise JourneyError(f"screen {screen.id!r} is declared twice")
-                self.screens[screen.id] = screen
-
-    def __getitem__(self, screen_id: str) -> Screen:
-        return self.screens[screen_id]
-
-    def values(self, data: Mapping[str, Any], lang: str, translate: Translate) -> dict:
-        """Give the values a screen may show: the data plus each journey's derived labels."""
-        values = dict(data)
-        for journey in self.journeys:
-            if journey.derive:
-                values.update(journey.derive(values, lang, translate))
-        return values
-
-    def problems(self, locales: Mapping[str, set[str]] | None = None) -> list[str]:
-        """List what is wrong with the graph: dangling, unreachable, untranslated."""
-        found: list[str] = []
-        for start in (self.home, self.entry, *self.sms_entries):
-            if start not in self.screens:
-                found.append(f"start screen {start!r} does not exist")
-        for screen in self.screens.values():
-            for target in screen.targets():
-                if target not in self.screens:
-                    found.append(f"{screen.id} -> {target!r}: no such screen")
-        reachable = self._reachable()
-        for screen_id in self.screens:
-            if screen_id not in reachable:
-                found.append(f"{screen_id}: unreachable")
-        for lang, keys in (locales or {}).items():
-            for key in sorted(self.text_keys()):
-                if key not in keys:
-                    found.append(f"{lang}: missing text {key!r}")
-        return found
-
-    def text_keys(self) -> set[str]:
-        keys = {"nav.more", "nav.back", "err.choice"}
-        for screen in self.screens.values():
-            keys.update(k for k in screen.text_keys() if k)
-        return keys
-
-    def _reachable(self) -> set[str]:
-        seen: set[str] = set()
-        todo = [self.home, self.entry, *self.sms_entries]
-        while todo:
-            current = todo.pop()
-            if current in seen or current not in self.screens:
-                continue
-            seen.add(current)
-            todo.extend(self.screens[current].targets())
-        return seen
-
-    def mermaid(self) -> str:
-        """Draw the graph as a Mermaid flowchart."""
-        lines = ["flowchart TD"]
-        for screen in self.screens.values():
-            kind = type(screen).__name__
-            lines.append(f'    {_node(screen.id)}["{screen.id} ({kind})"]')
-            for target in dict.fromkeys(screen.targets()):
-                lines.append(f"    {_node(screen.id)} --> {_node(target)}")
-        return "\n".join(lines) + "\n"
-
-
-def _node(screen_id: str) -> str:
-    return screen_id.replace(".", "_").replace("-", "_")
 
 
 def new_state(flow: Flow, lang: str | None = None, **data: Any) -> dict:
@@ -350,6 +121,8 @@ def step(flow: Flow, state: dict, text: str, port: Any, translate: Translate) ->
         return _choice(flow, screen, ctx, text)
     if isinstance(screen, Input):
         return _input(flow, screen, ctx, text)
+    if isinstance(screen, Pick):
+        return _pick(flow, screen, ctx, text)
     if isinstance(screen, Confirm):
         if text == "1":
             events = [Event(screen.emit, dict(state["data"]))] if screen.emit else []
@@ -489,10 +262,18 @@ def _choice(flow: Flow, screen: Choice, ctx: Context, text: str) -> Step:
 
 
 def _chosen(flow: Flow, screen: Choice, ctx: Context, value: Any) -> Step:
-    ctx.state["data"][screen.save] = value
-    ctx.state["filter"] = None
-    target = screen.next(ctx) if callable(screen.next) else screen.next
-    return _arrive(flow, ctx.state, target, ctx.port, ctx.translate, [])
+    state = ctx.state
+    state["filter"] = None
+    for validator in screen.validators:
+        verdict = validator(value, ctx)
+        if isinstance(verdict, Invalid):  # asked afresh: unanswered, its list from the top
+            state["data"].pop(screen.save, None)
+            state["page"] = 0
+            return _reject(flow, state, verdict, ctx.translate, ctx.port)
+        value = verdict
+    state["data"][screen.save] = value
+    target = _route(screen.next, state, ctx.port, ctx.translate)
+    return _arrive(flow, state, target, ctx.port, ctx.translate, [])
 
 
 def _input(flow: Flow, screen: Input, ctx: Context, text: str) -> Step:
@@ -503,7 +284,22 @@ def _input(flow: Flow, screen: Input, ctx: Context, text: str) -> Step:
             return _reject(flow, ctx.state, verdict, ctx.translate, ctx.port)
         value = verdict
     ctx.state["data"][screen.save] = value
-    target = screen.next(ctx) if callable(screen.next) else screen.next
+    target = _route(screen.next, ctx.state, ctx.port, ctx.translate)
+    return _arrive(flow, ctx.state, target, ctx.port, ctx.translate, [])
+
+
+def _pick(flow: Flow, screen: Pick, ctx: Context, text: str) -> Step:
+    entries = ctx.data.get(screen.entries) or []
+    page = int(ctx.data.get(screen.page) or 0)
+    if text == MORE:
+        if (page + 1) * screen.per_page >= len(entries):
+            return _reject(flow, ctx.state, Invalid(screen.error), ctx.translate, ctx.port)
+        ctx.data[screen.page] = page + 1  # the same screen, not a step back to stack
+        return _show(flow, ctx.state, ctx.translate, ctx.port)
+    if not text.isdigit() or not 1 <= int(text) <= len(entries):
+        return _reject(flow, ctx.state, Invalid(screen.error), ctx.translate, ctx.port)
+    ctx.data[screen.save] = screen.value(entries[int(text) - 1])
+    target = _route(screen.next, ctx.state, ctx.port, ctx.translate)
     return _arrive(flow, ctx.state, target, ctx.port, ctx.translate, [])
 
 
@@ -537,10 +333,10 @@ def _arrive(
     events: list[Event],
     push: bool = True,
 ) -> Step:
-    """Move to ``target``, following routers, and collect the events on the way."""
+    """Move to ``target``, passing invisible screens, and collect the events on the way."""
     if push and state["screen"] != target:
         history = state["history"]
-        if not isinstance(flow[state["screen"]], Router):
+        if not isinstance(flow[state["screen"]], Invisible):
             history.append(state["screen"])
     state["page"] = 0
     state["filter"] = None
@@ -550,11 +346,10 @@ def _arrive(
             state["history"] = []
         screen = flow[target]
         state["screen"] = target
-        if isinstance(screen, Router):
-            ctx = Context(state, port, translate)
+        if isinstance(screen, Invisible):
             if screen.emit:
                 events.append(Event(screen.emit, dict(state["data"])))
-            target = screen.route(ctx)
+            target = _pass(screen, state, port, translate)
             hops += 1
             if hops > 50:
                 raise JourneyError(f"router loop at {screen.id}")
@@ -562,6 +357,35 @@ def _arrive(
         if isinstance(screen, End) and screen.emit:
             events.append(Event(screen.emit, dict(state["data"])))
         return _show(flow, state, translate, port, events)
+
+
+def _pass(screen: Invisible, state: dict, port: Any, translate: Translate) -> str:
+    """Make an invisible screen's change, if it has one, and name where it leads."""
+    data = state["data"]
+    if isinstance(screen, Update):
+        for key in screen.forget:
+            data.pop(key, None)
+        if screen.update is not None:
+            data.update(screen.update(_read_only(state, port, translate)))
+        return _route(screen.next, state, port, translate)
+    if isinstance(screen, Resume):
+        saved = data.pop(screen.saved, None) or {}
+        stopped = data.pop(screen.at, None)
+        data.update(saved.get("data") or {})
+        state["history"] = list(saved.get("history") or [])
+        return stopped if stopped in screen.routes else screen.fallback
+    assert isinstance(screen, Router)
+    return _route(screen.route, state, port, translate)
+
+
+def _route(route: str | Route, state: dict, port: Any, translate: Translate) -> str:
+    """Name the next screen: a route chooses, from a state it cannot change."""
+    return route(_read_only(state, port, translate)) if callable(route) else route
+
+
+def _read_only(state: dict, port: Any, translate: Translate) -> Context:
+    view = {**state, "data": MappingProxyType(state["data"]), "history": tuple(state["history"])}
+    return Context(MappingProxyType(view), port, translate)  # type: ignore[arg-type]
 
 
 def _copy(state: dict) -> dict:

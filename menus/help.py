@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.phones import country_of, try_normalise
-from app.reference.countries import DESTINATIONS, country_name, match_country
+from app.phones import try_normalise
 from app.sms.gsm import is_gsm7
-from menus.engine import Choice, Context, End, Input, Invalid, Journey, Menu, Option, Router
+from menus import travel
+from menus.journey import Choice, Context, End, Input, Invalid, Journey, Menu, Option, Update
 
 CATEGORY_OPTIONS: tuple[tuple[str, str], ...] = (
     ("help.cat_unpaid", "unpaid_wages"),
@@ -30,19 +30,6 @@ CATEGORY_OPTIONS: tuple[tuple[str, str], ...] = (
     ("help.cat_other", "other"),
 )
 """What happened: (label key, case category of ``app.models.protection.CATEGORIES``)."""
-
-
-def country_items(lang: str) -> list[tuple[int, str, str]]:
-    """The countries offered by number: where Kenyans work, most common first."""
-    return [(n, code, country_name(code, lang)) for n, code in enumerate(DESTINATIONS, 1)]
-
-
-def country_match(text: str) -> list[str]:
-    """Match a typed country; several only when all can be shown as a numbered list."""
-    found = match_country(text)
-    if len(found) > 1 and not set(found) <= set(DESTINATIONS):
-        return found[:1]  # the best guess beats an empty list
-    return found
 
 
 def subject(value: str, ctx: Context) -> Any:
@@ -61,23 +48,24 @@ def subject(value: str, ctx: Context) -> Any:
     return text
 
 
-def _after_subject(ctx: Context) -> str:
+def _file_subject(ctx: Context) -> dict[str, Any]:
     """File the answer as a phone or a name; a foreign number tells the country."""
     value = ctx.data.get("help_subject") or ""
-    ctx.data["help_subject_phone"] = value if value.startswith("+") else None
-    ctx.data["help_subject_name"] = None if value.startswith("+") else value
-    abroad = country_of(value) if value.startswith("+") else None
-    if abroad and abroad != "KE":
-        ctx.data["help_country"] = abroad
-        return "help.what"
-    return "help.where"
+    is_phone = value.startswith("+")
+    filed = {"help_subject_phone": value if is_phone else None,
+             "help_subject_name": None if is_phone else value}
+    if travel.abroad_of(value):
+        filed["help_country"] = travel.abroad_of(value)
+    return filed
 
 
-def _start(ctx: Context) -> str:
-    for key in ("help_subject", "help_subject_phone", "help_subject_name", "help_country",
-                "help_category", "case_ref", "help_desk"):
-        ctx.data.pop(key, None)
-    return "help.who"
+def _after_subject(ctx: Context) -> str:
+    return "help.what" if travel.abroad_of(ctx.data.get("help_subject") or "") else "help.where"
+
+
+KEYS = ("help_subject", "help_subject_phone", "help_subject_name", "help_country",
+        "help_category", "case_ref", "help_desk")
+"""Answers of this journey, forgotten when it starts again in the same session."""
 
 
 def categories(goto: str, emit: str | None = None) -> tuple[Option, ...]:
@@ -90,7 +78,7 @@ JOURNEY = Journey(
     name="help",
     start="help.start",
     screens=(
-        Router("help.start", route=_start, routes=("help.who",)),
+        Update("help.start", forget=KEYS, next="help.who"),
         Menu(
             "help.who",
             "help.who",
@@ -103,9 +91,10 @@ JOURNEY = Journey(
         ),
         Input("help.rel", "help.rel", save="help_subject", next="help.rel_done",
               validators=(subject,), error_keys=("err.help_subject",)),
-        Router("help.rel_done", route=_after_subject, routes=("help.what", "help.where")),
-        Choice("help.where", "help.where", items=country_items, save="help_country",
-               next="help.what", match=country_match),
+        Update("help.rel_done", update=_file_subject, next=_after_subject,
+               routes=("help.what", "help.where")),
+        Choice("help.where", "help.where", items=travel.country_items, save="help_country",
+               next="help.what", match=travel.country_match),
         Menu("help.what", "help.what", save="help_category", options=categories("help.sent")),
         End("help.sent", "help.sent", emit="DistressReported"),
     ),

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from menus.engine import Choice, Context, End, Input, Invalid, Journey, Router
-from menus.help import country_items, country_match
+from menus import travel
+from menus.journey import Choice, Context, End, Input, Invalid, Journey, Router
 
 CATEGORY_ANSWERS: tuple[str, ...] = (
     "unpaid_wages", "passport_held", "abuse", "confinement", "forced_work", "detention",
@@ -51,8 +51,8 @@ JOURNEY = Journey(
               error_keys=("err.help_category",)),
         Router("helpsms.answered", route=_after_category, emit="HelpCategoryGiven",
                routes=("helpsms.country", "helpsms.saved")),
-        Choice("helpsms.country", "helpsms.country", items=country_items, save="help_country",
-               next="helpsms.country_given", match=country_match),
+        Choice("helpsms.country", "helpsms.country", items=travel.country_items,
+               save="help_country", next="helpsms.country_given", match=travel.country_match),
         Router("helpsms.country_given", route=lambda ctx: "helpsms.saved",
                routes=("helpsms.saved",), emit="HelpCountryGiven"),
         End("helpsms.saved", "helpsms.saved"),

@@ -9,8 +9,10 @@ gets a hint, because codes never hold them (see ``app.listings.codes``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.listings import card, codes
-from menus.engine import Context, End, Input, Invalid, Journey, Router
+from menus.journey import Context, End, Input, Invalid, Journey, Update
 
 RESULT_KEYS = ("job.ok", "job.warn")
 """Screens that show a found listing: without and with a warning."""
@@ -24,12 +26,15 @@ def job_code(value: str, ctx: Context):
         return Invalid("err.job_chars" if exc.reason == "look_alike" else "err.job_code")
 
 
-def _lookup(ctx: Context) -> str:
-    job = ctx.port.listings.check(ctx.data["job_code"]) if ctx.port is not None else None
-    ctx.data["job"] = job
-    if job is None:
-        return "job.unknown"
-    return card.pick(job, *RESULT_KEYS)
+def _lookup(ctx: Context) -> dict[str, Any]:
+    """Read the listing the code names through the port."""
+    return {"job": ctx.port.listings.check(ctx.data["job_code"])
+            if ctx.port is not None else None}
+
+
+def _result(ctx: Context) -> str:
+    job = ctx.data.get("job")
+    return "job.unknown" if job is None else card.pick(job, *RESULT_KEYS)
 
 
 def derive(values: dict, lang: str, t) -> dict:
@@ -46,7 +51,8 @@ JOURNEY = Journey(
     screens=(
         Input("job.code", "job.code", save="job_code", next="job.lookup",
               validators=(job_code,), error_keys=("err.job_code", "err.job_chars")),
-        Router("job.lookup", route=_lookup, routes=("job.ok", "job.warn", "job.unknown")),
+        Update("job.lookup", update=_lookup, next=_result,
+               routes=("job.ok", "job.warn", "job.unknown")),
         End("job.ok", "job.ok", emit="JobChecked"),
         End("job.warn", "job.warn", emit="JobChecked"),
         End("job.unknown", "job.unknown"),

@@ -1,6 +1,6 @@
 """The entry and main menus: language once per number, then guest or member home."""
 
-from menus.engine import Context, Journey, Menu, Option, Router
+from menus.journey import Context, Journey, Menu, Option, Resume, Router, Update
 
 
 def _entry(ctx: Context) -> str:
@@ -13,21 +13,6 @@ def _entry(ctx: Context) -> str:
 
 def _home(ctx: Context) -> str:
     return "main.member" if ctx.data.get("reg_no") else "main.guest"
-
-
-def _resume(ctx: Context) -> str:
-    """Put back the answers and path of the cut-off registration, then go there."""
-    saved = ctx.data.pop("resume", None) or {}
-    target = ctx.data.pop("resume_screen", None)
-    ctx.data.update(saved.get("data") or {})
-    ctx.state["history"] = list(saved.get("history") or [])
-    return target if target in RESUMABLE else "main.home"
-
-
-def _restart(ctx: Context) -> str:
-    ctx.data.pop("resume", None)
-    ctx.data.pop("resume_screen", None)
-    return "reg.consent"
 
 
 # Screens a cut-off registration may resume at; the resume router may go to any.
@@ -83,8 +68,9 @@ JOURNEY = Journey(
                 Option("resume.restart", "resume.restart"),
             ),
         ),
-        Router("resume.go", route=_resume, routes=(*RESUMABLE, "main.home")),
-        Router("resume.restart", route=_restart, routes=("reg.consent",)),
+        Resume("resume.go", saved="resume", at="resume_screen", routes=RESUMABLE,
+               fallback="main.home"),
+        Update("resume.restart", forget=("resume", "resume_screen"), next="reg.consent"),
     ),
     samples={"reg_no": "KS12345678", "first_name": "Bartholomew-Kip"},
 )

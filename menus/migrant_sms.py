@@ -13,7 +13,7 @@ step recorded meanwhile); it then shows ``*.failed`` with the reason.
 from __future__ import annotations
 
 from menus import travel
-from menus.engine import Choice, Context, End, Input, Journey, Router
+from menus.journey import Choice, Context, End, Input, Journey, Router
 
 REASONS = ("future_date", "out_of_order", "bad_transition")
 """Why a step could not be recorded: ``TransitionError`` codes with a text each."""
@@ -27,14 +27,6 @@ def _after_city(ctx: Context) -> str:
     return "mj.date" if ctx.data.get("mj_country") else "mj.country"
 
 
-def _after_country(ctx: Context) -> str:
-    if ctx.data.get("mj_country") == "KE":  # a job in Kenya is not a job abroad
-        ctx.data.pop("mj_country")
-        ctx.state["error"] = ["err.country_home", {}]
-        return "mj.country"
-    return "mj.date"
-
-
 JOURNEY = Journey(
     name="migrant_sms",
     start="mj.employer",
@@ -45,8 +37,9 @@ JOURNEY = Journey(
               validators=(travel.short_text(40),), routes=("mj.date", "mj.country"),
               error_keys=TEXT_ERRORS),
         Choice("mj.country", "mj.country", items=travel.country_items,
-               match=travel.country_match, save="mj_country", next=_after_country,
-               routes=("mj.country", "mj.date")),
+               match=travel.country_match, save="mj_country",
+               validators=(travel.abroad,),  # a job in Kenya is not a job abroad
+               error_keys=("err.country_home",), next="mj.date"),
         Input("mj.date", "mj.date", save="mj_start", next="mj.save",
               validators=(travel.past_date("mj_since"),), error_keys=DATE_ERRORS),
         Router("mj.save", route=lambda ctx: "mj.done", routes=("mj.done", "mj.failed"),

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.phones import country_of
 from app.reference.countries import country_name
 from menus import travel
-from menus.engine import (
+from menus.journey import (
     Choice,
     Confirm,
     Context,
@@ -26,7 +25,7 @@ from menus.engine import (
     Journey,
     Menu,
     Option,
-    Router,
+    Update,
 )
 
 SINCE = (("nn.since_week", "week", 7), ("nn.since_month", "month", 30),
@@ -64,43 +63,32 @@ def subject(value: str, ctx: Context) -> Any:
     return name
 
 
-def _start(ctx: Context) -> str:
-    for key in KEYS:
-        ctx.data.pop(key, None)
-    return "nn.who"
-
-
-def _after_who(ctx: Context) -> str:
+def _file_who(ctx: Context) -> dict[str, Any]:
     """File the answer as a phone or a name; a foreign number tells the country."""
     value = str(ctx.data.get("nn_subject") or "")
     is_phone = value.startswith("+")
-    ctx.data["nn_subject_phone"] = value if is_phone else None
-    ctx.data["nn_subject_name"] = None if is_phone else value
-    abroad = country_of(value) if is_phone else None
-    if abroad and abroad != "KE":
-        ctx.data["nn_country"] = abroad
-        return "nn.since"
-    return "nn.where"
+    filed = {"nn_subject_phone": value if is_phone else None,
+             "nn_subject_name": None if is_phone else value}
+    if travel.abroad_of(value):
+        filed["nn_country"] = travel.abroad_of(value)
+    return filed
 
 
-def _after_where(ctx: Context) -> str:
-    if ctx.data.get("nn_country") == "KE":
-        ctx.data.pop("nn_country")
-        ctx.state["error"] = ["err.country_home", {}]
-        return "nn.where"
-    return "nn.since"
+def _after_who(ctx: Context) -> str:
+    return "nn.since" if travel.abroad_of(str(ctx.data.get("nn_subject") or "")) else "nn.where"
 
 
 JOURNEY = Journey(
     name="no_news",
     start="nn.start",
     screens=(
-        Router("nn.start", route=_start, routes=("nn.who",)),
-        Input("nn.who", "nn.who", save="nn_subject", next=_after_who, validators=(subject,),
-              routes=("nn.since", "nn.where"),
+        Update("nn.start", forget=KEYS, next="nn.who"),
+        Input("nn.who", "nn.who", save="nn_subject", next="nn.filed", validators=(subject,),
               error_keys=("err.empty", "err.nn_subject", "err.gsm", "err.too_long")),
+        Update("nn.filed", update=_file_who, next=_after_who, routes=("nn.since", "nn.where")),
         Choice("nn.where", "nn.where", items=travel.country_items, match=travel.country_match,
-               save="nn_country", next=_after_where, routes=("nn.where", "nn.since")),
+               save="nn_country", validators=(travel.abroad,),
+               error_keys=("err.country_home",), next="nn.since"),
         Menu("nn.since", "nn.since", save="nn_since", options=tuple(
             Option(label, "nn.confirm", value=value) for label, value, _days in SINCE)),
         Confirm("nn.confirm", "nn.confirm", yes="nn.sent", no="nn.cancelled",

@@ -1,6 +1,6 @@
 """My profile: the registration number, language, and withdrawing consent."""
 
-from menus.engine import Confirm, End, Journey, Menu, Option
+from menus.journey import Confirm, End, Journey, Menu, Option
 
 JOURNEY = Journey(
     name="profile",

@@ -1,11 +1,12 @@
 """Registration of a job seeker: consent first, then 10 questions and a summary."""
 
 from functools import lru_cache
+from typing import Any
 
 from app.reference.counties import COUNTIES, match_county
 from app.reference.countries import DESTINATIONS, country_name
 from menus import validators as v
-from menus.engine import (
+from menus.journey import (
     Choice,
     Confirm,
     Context,
@@ -15,7 +16,7 @@ from menus.engine import (
     Journey,
     Menu,
     Option,
-    Router,
+    Update,
 )
 
 CONSENT_VERSION = "2026-11-v1"
@@ -55,13 +56,16 @@ def destinations(value: str, ctx: Context):
     return [DESTINATION_CHOICES[n - 1] for n in numbers]
 
 
+def _where_answers(ctx: Context) -> dict[str, Any]:
+    """Mark a minor asking to work abroad (it is flagged); work in Kenya has no destinations."""
+    if ctx.data.get("work_where") not in ("abroad", "both"):
+        return {"destinations": []}
+    return {"minor_abroad": True} if v.age(ctx) < v.ADULT else {}
+
+
 def _after_where(ctx: Context) -> str:
     if ctx.data.get("work_where") in ("abroad", "both"):
-        if v.age(ctx) < v.ADULT:
-            ctx.data["minor_abroad"] = True
-            return "reg.minor"
-        return "reg.dest"
-    ctx.data["destinations"] = []
+        return "reg.minor" if v.age(ctx) < v.ADULT else "reg.dest"
     return "reg.summary"
 
 
@@ -119,7 +123,7 @@ JOURNEY = Journey(
             Option("where.abroad", "reg.where_route", value="abroad"),
             Option("where.both", "reg.where_route", value="both"),
         )),
-        Router("reg.where_route", route=_after_where,
+        Update("reg.where_route", update=_where_answers, next=_after_where,
                routes=("reg.minor", "reg.dest", "reg.summary")),
         Menu("reg.minor", "reg.minor", save="work_where", options=(
             Option("reg.minor_kenya", "reg.summary", value="kenya"),

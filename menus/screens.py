@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from app.i18n import LANGUAGES, translate
 from app.sms.gsm import bad_chars
-from menus.engine import Choice, Flow, Input, Menu, Router, Screen, new_state, render
+from menus.engine import new_state, render
+from menus.journey import Choice, Flow, Input, Invisible, Menu, Pick, Screen
 
 
 def samples(flow: Flow) -> dict:
@@ -21,7 +22,7 @@ def renderings(flow: Flow) -> Iterator[tuple[str, str, str]]:
     """Yield (screen id, language, text) for every page and error variant of every screen."""
     data = samples(flow)
     for screen in flow.screens.values():
-        if isinstance(screen, Router):
+        if isinstance(screen, Invisible):
             continue
         for lang in LANGUAGES:
             for variant in _variants(screen):
@@ -39,6 +40,8 @@ def _variants(screen: Screen) -> list:
     errors = [None, ["err.choice", {}]]
     if isinstance(screen, Input):
         errors = [None, *([key, {"max": 40}] for key in screen.error_keys)]
+    if isinstance(screen, Pick):
+        errors = [None, [screen.error, {}]]
     return errors
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from app.phones import try_normalise
+from app.phones import country_of, try_normalise
 from app.reference.countries import (
     CONFLICT_OR_RESTRICTED,
     DESTINATIONS,
@@ -20,7 +20,7 @@ from app.reference.countries import (
     match_country,
 )
 from app.sms.gsm import is_gsm7
-from menus.engine import Context, Invalid
+from menus.journey import Context, Invalid
 
 KENYA = ZoneInfo("Africa/Nairobi")
 """The calendar dates are typed in."""
@@ -59,6 +59,17 @@ def country_match(text: str) -> list[str]:
     if len(found) > 1 and not set(found) <= set(DESTINATIONS):
         return found[:1]  # the best guess beats an empty list
     return found
+
+
+def abroad(value: str, ctx: Context) -> Any:
+    """Refuse Kenya where the country abroad is asked: home is not abroad."""
+    return Invalid("err.country_home") if value == "KE" else value
+
+
+def abroad_of(subject: str) -> str | None:
+    """Give the country abroad a foreign phone number is from; None for a name or Kenya."""
+    country = country_of(subject) if subject.startswith("+") else None
+    return country if country != "KE" else None
 
 
 def is_conflict(code: str | None) -> bool:

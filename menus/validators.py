@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from app.sms.gsm import is_gsm7
-from menus.engine import Context, Invalid
+from menus.journey import Context, Invalid
 
 _NAME = re.compile(r"^[A-Za-z][A-Za-z' .-]*[A-Za-z.]$")
 _SPACES = re.compile(r"\s+")

@@ -35,8 +35,8 @@ from app.listings.submission import FieldError, _country, _object, _only, _text
 from app.models import Agency, Employer, Person, Placement, PlacementTransition
 from app.placements.declaration import recompute_irregular
 from app.placements.service import OPEN_STATES, TransitionError, transition
+from app.protection.safeguarding import flag_minor_placement, may_be_minor
 from app.reference.salary_norms import OCCUPATIONS
-from app.registration import flag_minor_placement, may_be_minor
 
 AGENCY_STATES = ("applied", "offered", "contracted", "visa_issued", "departed", "arrived",
                  "employed")

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from app.console import bp
 from app.console.paging import PAGE_SIZE, Page, page_number, paginate
-from app.console.registers import SAFEGUARDING_KINDS
 from app.db import aware
 from app.extensions import services
 from app.models import (
@@ -33,6 +32,7 @@ from app.models import (
     SafeguardingFlag,
 )
 from app.phones import masked, try_normalise
+from app.protection.safeguarding import KINDS as SAFEGUARDING_KINDS
 from app.reference.counties import COUNTIES
 from app.reference.countries import country_name
 from app.staff.audit import audit

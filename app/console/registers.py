@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.console import bp
 from app.console.paging import PAGE_SIZE, paginate
-from app.db import utcnow
 from app.extensions import services
+from app.listings import review
 from app.models import (
     Agency,
     AgencyCheck,
@@ -30,9 +30,10 @@ from app.models import (
     SafeguardingFlag,
 )
 from app.models.agency import LICENCE_STATUSES
-from app.models.listing import APPROVED, NEEDS_REVIEW, REJECTED
+from app.models.listing import NEEDS_REVIEW
 from app.models.placement import ABROAD_STATES
 from app.placements.irregular import split
+from app.protection.safeguarding import KINDS as SAFEGUARDING_KINDS
 from app.reference.countries import country_name
 from app.reference.missions import HQ, MISSIONS, by_code
 from app.staff.audit import audit
@@ -44,10 +45,6 @@ REGISTER_ROLES = ("nea_officer",)
 
 WORKLIST_ROLES = ("nea_officer", "consular_officer")
 """Roles that read irregular worklists; a consular officer only their mission's."""
-
-REASON_MAX = 300
-"""Longest review reason kept (it is shown to the agency as the flag's message)."""
-
 
 # --------------------------------------------------------------------------- agencies
 
@@ -131,31 +128,7 @@ def listing_queue():
         page = paginate(db, query, scalars=False)
     audit("listings.review_queue")
     return render_template("registers/listing_queue.html", page=page,
-                           country_name=country_name, reason_max=REASON_MAX)
-
-
-def decide_listing(db: Session, listing: JobListing, decision: str, reason: str) -> None:
-    """Approve or reject a listing that needs review; the reason becomes a flag the agency
-    reads (``nea_review``). A rejection counts against the agency like a rule's."""
-    if listing.status != NEEDS_REVIEW:
-        raise ValueError(f"listing {listing.code} is {listing.status}, not waiting for review")
-    reason = " ".join(reason.split())[:REASON_MAX]
-    if not reason:
-        raise ValueError("give a reason")
-    if decision == "approve":
-        listing.status = APPROVED
-        flag = {"rule": "nea_review", "severity": "review",
-                "message": f"Approved after NEA review: {reason}"}
-    elif decision == "reject":
-        listing.status = REJECTED
-        flag = {"rule": "nea_review", "severity": "reject",
-                "message": f"Rejected after NEA review: {reason}"}
-        db.execute(update(Agency).where(Agency.id == listing.agency_id)
-                   .values(listings_rejected=Agency.listings_rejected + 1))
-    else:
-        raise ValueError("decide approve or reject")
-    listing.flags = [*(listing.flags or []), flag]
-    listing.validated_at = utcnow()
+                           country_name=country_name, reason_max=review.REASON_MAX)
 
 
 @bp.post("/listings/<code>/review")
@@ -166,13 +139,12 @@ def review_listing(code: str):
     reason = request.form.get("reason", "")
     try:
         with services().db.session() as db:
-            listing = db.scalar(select(JobListing).where(JobListing.code == code.upper())
-                                .with_for_update())
+            listing = review.for_review(db, code)
             if listing is None:
                 abort(404)
-            decide_listing(db, listing, decision, reason)
+            review.decide(db, listing, decision, reason)
             audit(f"listing.{decision}", f"listing:{listing.code}",
-                  {"reason": " ".join(reason.split())[:REASON_MAX]}, session=db)
+                  {"reason": review.clean_reason(reason)}, session=db)
     except ValueError as exc:
         flash(f"Listing {code}: {exc}.", "error")
         return redirect(url_for("console.listing_queue"), 303)
@@ -245,15 +217,6 @@ def partner_events():
 
 
 # --------------------------------------------------------------------------- safeguarding
-
-
-SAFEGUARDING_KINDS = {
-    "minor_abroad": "a minor asked to work abroad (USSD registration)",
-    "minor_placement": "an agency tried to place a minor abroad",
-    "minor_departure": "a minor declared a departure to work abroad",
-    "passport_clash": "a passport already held by someone else",
-}
-"""What each safeguarding flag means, as staff read it."""
 
 
 @bp.get("/safeguarding")

@@ -2,6 +2,7 @@
 
 ``codes`` makes and reads the public 6-character code; ``submission`` checks an
 agency's JSON; ``rules`` holds the red-flag rules; ``service`` stores listings,
-applies a validation outcome and holds listings; ``check`` answers people who
-check a code by USSD or SMS.
+applies a validation outcome and holds listings; ``review`` is NEA staff's decision
+on a listing the rules sent for review; ``check`` answers people who check a code by
+USSD or SMS.
 """

@@ -32,7 +32,7 @@ from app.models.placement import PLACEMENT_STATES
 from app.placements.irregular import recompute_person
 from app.placements.service import TransitionError, allowed, open_placement, transition
 from app.ports import Known, port
-from app.registration import may_be_minor, raise_flag
+from app.protection import safeguarding
 from app.sms.outbox import queue_sms
 from menus.departure import red_flags
 from menus.engine import Event
@@ -138,10 +138,10 @@ def declare(svc: Services, session: Session, phone: str, ref: str, data: dict[st
     )
     session.add(declaration)
     session.flush()
-    if may_be_minor(person):
+    if safeguarding.may_be_minor(person):
         # A child leaving to work abroad: the declaration is kept (it is what we know
         # of the journey) and NEA is told, as when an agency tries to place a minor.
-        flag_minor_departure(session, person, declaration)
+        safeguarding.flag_minor_departure(session, person, declaration)
     _store_passport(svc, session, person, str(data["dep_passport"]), source_ref)
     placement = _place(session, person, declaration, agency, listing, source_ref)
     declaration.placement_id = placement.id
@@ -154,24 +154,13 @@ def declare(svc: Services, session: Session, phone: str, ref: str, data: dict[st
     return declaration
 
 
-def flag_minor_departure(session: Session, person: Person,
-                         declaration: DepartureDeclaration) -> None:
-    """Flag a person who may be under 18 declaring a departure to work abroad, once."""
-    raise_flag(session, "minor_departure", f"minor-departure:{declaration.source_ref}"[:100],
-               phone=person.phone, person_id=person.id,
-               details={"birth_year": person.birth_year, "agency_id": declaration.agency_id,
-                        "country": declaration.country})
-
-
 def _store_passport(svc: Services, session: Session, person: Person, passport: str,
                     source_ref: str) -> None:
     """Keep the passport on the person, unless someone else holds that number."""
     holder = passport_holder(svc, session, passport)
     if holder is not None and holder.id != person.id:
         # Checked on the screen a moment ago; a clash now is a race or a fraud to look at.
-        raise_flag(session, "passport_clash", f"passport:{source_ref}"[:100],
-                   phone=person.phone, person_id=person.id,
-                   details={"held_by_person": holder.id})
+        safeguarding.flag_passport_clash(session, person, holder.id, source_ref)
         return
     person.passport_enc = svc.cipher.encrypt(passport)
     person.passport_bidx = passport_index(svc, passport)

@@ -12,14 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db import utcnow
 from app.extensions import Services
 from app.i18n import translate
-from app.models import Case, CaseEvent, Officer
-from app.protection import cases, escalation, texts
+from app.models import Case, Officer
+from app.protection import cases, escalation, texts, timeline
 from app.reference.missions import by_code
 from app.sms.outbox import queue_sms
 
@@ -75,8 +74,8 @@ def reassign(session: Session, svc: Services, case: Case, by: Officer | Staff, *
     if mission.code == case.mission_code:
         raise ActionError(f"The case is already with {mission.code}.")
     old, case.mission_code = case.mission_code, mission.code
-    escalation.event(session, case, "reassigned", f"{old} -> {mission.code}", now=now,
-                     actor=cases.actor_of(by))
+    timeline.add(session, case, "reassigned", f"{old} -> {mission.code}", now=now,
+                 actor=cases.actor_of(by))
     if case.status == "acknowledged":
         case.status = "open"
         case.acknowledged_at = None
@@ -90,8 +89,8 @@ def _to_officer(session: Session, svc: Services, case: Case, by: Officer | Staff
     old = case.mission_code
     case.mission_code = officer.mission_code
     moved = f"{old} -> {officer.mission_code}, " if old != officer.mission_code else ""
-    escalation.event(session, case, "reassigned", f"{moved}to {officer.name}", now=now,
-                     actor=cases.actor_of(by))
+    timeline.add(session, case, "reassigned", f"{moved}to {officer.name}", now=now,
+                 actor=cases.actor_of(by))
     if case.status == "acknowledged":
         case.acknowledged_by = officer.id
     queue_sms(session, officer.phone, escalation.alert_text(svc, case, 0), kind="officer_alert",
@@ -111,7 +110,7 @@ def message_reporter(session: Session, svc: Services, case: Case, by: Officer | 
     """SMS the reporter in their language's frame; ``nonce`` makes a resubmission a no-op."""
     now = now or utcnow()
     source_ref = cases.fit_ref(f"staff-sms:{case.id}:{nonce}")
-    if session.scalar(select(CaseEvent.id).where(CaseEvent.source_ref == source_ref)):
+    if timeline.seen(session, source_ref):
         return  # the same form sent twice
     words = texts.gsm_clean(text)
     if not words:
@@ -123,5 +122,5 @@ def message_reporter(session: Session, svc: Services, case: Case, by: Officer | 
     queue_sms(session, case.reporter_phone, body, kind="staff_message", queue="critical",
               dedupe_key=f"case:{case.id}:staff:{nonce[:60]}",
               person_id=case.person_id if case.reporter_is_subject else None)
-    escalation.event(session, case, "sms_out", words, now=now, actor=cases.actor_of(by),
-                     source_ref=source_ref)
+    timeline.add(session, case, "sms_out", words, now=now, actor=cases.actor_of(by),
+                 source_ref=source_ref)

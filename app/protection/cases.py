@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 from app.db import utcnow
 from app.extensions import Services
 from app.i18n import translate
-from app.models import Case, CaseEvent, Contact, Officer, Person, Placement
+from app.models import Case, Contact, Officer, Person, Placement
 from app.models.placement import ABROAD_STATES
 from app.models.protection import CATEGORIES, SEVERITIES
 from app.phones import country_of
-from app.protection import escalation, indicators, texts
+from app.protection import escalation, indicators, texts, timeline
 from app.reference.countries import is_known_country
 from app.reference.missions import HQ, mission_for
 from app.sms.outbox import queue_sms
@@ -89,7 +89,7 @@ def report(session: Session, svc: Services, *, reporter_phone: str, channel: str
            placement_id: int | None = None, lang: str = "en", source_ref: str) -> Report:
     """Do what ``open_case`` does and say whether the case is new, merged or replayed."""
     source_ref = fit_ref(source_ref)
-    replayed = _case_of_ref(session, source_ref)
+    replayed = timeline.case_of(session, source_ref)
     if replayed is not None:
         return Report(replayed, "replayed")
     now = utcnow()
@@ -128,8 +128,8 @@ def report(session: Session, svc: Services, *, reporter_phone: str, channel: str
     )
     session.add(case)
     session.flush()
-    escalation.event(session, case, "opened", text or f"{channel} report", now=now,
-                     actor="reporter", source_ref=source_ref)
+    timeline.add(session, case, "opened", text or f"{channel} report", now=now,
+                 actor="reporter", source_ref=source_ref)
     # Officers first: their send jobs are enqueued (and run) before the receipt's.
     escalation.start(session, svc, case, now)
     if channel in RECEIPT_CHANNELS:
@@ -142,8 +142,8 @@ def report(session: Session, svc: Services, *, reporter_phone: str, channel: str
 def _merge(session: Session, svc: Services, case: Case, *, text: str | None, channel: str,
            category: str | None, severity: str, found: tuple[str, ...], country: str | None,
            source_ref: str, now: datetime) -> None:
-    added = escalation.event(session, case, "message", text or f"{channel} report again",
-                             now=now, actor="reporter", source_ref=source_ref)
+    added = timeline.add(session, case, "message", text or f"{channel} report again",
+                         now=now, actor="reporter", source_ref=source_ref)
     session.flush()
     case.indicators = indicators.store(indicators.merge(indicators.parse(case.indicators), found))
     if case.category is None and category:
@@ -165,7 +165,7 @@ def raise_severity(session: Session, svc: Services, case: Case, severity: str | 
     if new == case.severity:
         return False
     old, case.severity = case.severity, new
-    escalation.event(session, case, "severity", f"{old} -> {new}", now=now)
+    timeline.add(session, case, "severity", f"{old} -> {new}", now=now)
     escalation.severity_raised(session, svc, case, now, marker, words)
     log.info("case %d severity %s -> %s", case.id, old, new)
     return True
@@ -177,8 +177,8 @@ def add_words(session: Session, svc: Services, case: Case, text: str, *,
     now = now or utcnow()
     text = text.strip()[:TEXT_MAX]
     finding = indicators.detect(text)
-    added = escalation.event(session, case, "message", text, now=now, actor="reporter",
-                             source_ref=source_ref)
+    added = timeline.add(session, case, "message", text, now=now, actor="reporter",
+                         source_ref=source_ref)
     session.flush()
     case.indicators = indicators.store(
         indicators.merge(indicators.parse(case.indicators), finding.indicators))
@@ -204,7 +204,7 @@ def _categorise(session: Session, case: Case, category: str, now: datetime) -> s
     cat_indicators, cat_severity = indicators.for_category(category)
     case.indicators = indicators.store(
         indicators.merge(indicators.parse(case.indicators), cat_indicators))
-    escalation.event(session, case, "category", category, now=now, actor="reporter")
+    timeline.add(session, case, "category", category, now=now, actor="reporter")
     return cat_severity
 
 
@@ -216,13 +216,13 @@ def set_country(session: Session, svc: Services, case: Case, country: str, *,
     if not is_known_country(country) or country == case.country:
         return
     case.country = country
-    escalation.event(session, case, "country", country, now=now, actor="reporter")
+    timeline.add(session, case, "country", country, now=now, actor="reporter")
     mission = mission_for(country)
     if mission.code == case.mission_code:
         return
     old, case.mission_code = case.mission_code, mission.code
     if case.status == "open":
-        escalation.event(session, case, "rerouted", f"{old} -> {mission.code}", now=now)
+        timeline.add(session, case, "rerouted", f"{old} -> {mission.code}", now=now)
         escalation.reroute(session, svc, case, now)
 
 
@@ -245,8 +245,8 @@ def acknowledge(session: Session, svc: Services, case: Case, officer: Officer, *
     case.acknowledged_at = now
     case.acknowledged_by = officer.id
     escalation.acknowledged(session, case, now)
-    escalation.event(session, case, "ack", f"by {officer.name}", now=now,
-                     actor=actor_of(officer))
+    timeline.add(session, case, "ack", f"by {officer.name}", now=now,
+                 actor=actor_of(officer))
     if tell:
         tell_reporter(session, svc, case, "sms.case_acked", f"case:{case.id}:ack")
     log.info("case %d acknowledged by %s", case.id, actor_of(officer))
@@ -258,8 +258,8 @@ def add_note(session: Session, svc: Services, case: Case, officer: Officer, note
     """Log an officer's note; a note on an unanswered case counts as taking it up."""
     now = now or utcnow()
     acknowledge(session, svc, case, officer, now=now)
-    escalation.event(session, case, "note", note[:TEXT_MAX], now=now,
-                     actor=actor_of(officer))
+    timeline.add(session, case, "note", note[:TEXT_MAX], now=now,
+                 actor=actor_of(officer))
 
 
 def close(session: Session, svc: Services, case: Case, officer: Officer, note: str, *,
@@ -273,8 +273,8 @@ def close(session: Session, svc: Services, case: Case, officer: Officer, note: s
     case.closed_at = now
     case.close_note = note[:TEXT_MAX]
     case.next_escalation_at = None
-    escalation.event(session, case, "closed", note[:TEXT_MAX], now=now,
-                     actor=actor_of(officer))
+    timeline.add(session, case, "closed", note[:TEXT_MAX], now=now,
+                 actor=actor_of(officer))
     said = note.strip()
     if said and said[-1] not in ".!?":
         said += "."
@@ -358,11 +358,6 @@ def tell_reporter(session: Session, svc: Services, case: Case, key: str, dedupe_
 
 def _reporter_person(case: Case) -> int | None:
     return case.person_id if case.reporter_is_subject else None
-
-
-def _case_of_ref(session: Session, source_ref: str) -> Case | None:
-    case_id = session.scalar(select(CaseEvent.case_id).where(CaseEvent.source_ref == source_ref))
-    return session.get(Case, case_id) if case_id is not None else None
 
 
 def _lock_reporter(session: Session, phone: str) -> None:

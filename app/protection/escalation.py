@@ -35,8 +35,8 @@ from sqlalchemy.orm import Session
 from app.db import aware, defer, utcnow
 from app.extensions import Services
 from app.jobs import Job
-from app.models import Case, CaseEvent, Escalation, Officer
-from app.protection import texts
+from app.models import Case, Escalation, Officer
+from app.protection import texts, timeline
 from app.reference.missions import HQ, missions_for
 from app.sms.outbox import queue_sms
 
@@ -109,15 +109,6 @@ def schedule_timer(session: Session, case: Case, now: datetime) -> None:
     defer(session, timer_job(case.id, case.escalation_level, due, delay))
 
 
-def event(session: Session, case: Case, kind: str, text: str | None, *, now: datetime,
-          actor: str = "system", source_ref: str | None = None) -> CaseEvent:
-    """Add one line to the case's timeline."""
-    row = CaseEvent(case_id=case.id, kind=kind, actor=actor, text=text, at=now,
-                    source_ref=source_ref)
-    session.add(row)
-    return row
-
-
 def start(session: Session, svc: Services, case: Case, now: datetime) -> Escalation:
     """Tell the first level that has anyone on duty, and start its clock."""
     return notify(session, svc, case, 0, now)
@@ -152,19 +143,19 @@ def notify(session: Session, svc: Services, case: Case, level: int,
                           kind="officer_alert", queue=QUEUE,
                           dedupe_key=f"esc:{case.id}:{level}:{officer.id}")
             if officers:
-                event(session, case, "escalated" if level else "alerted",
-                      f"level {level} ({LEVEL_NAMES[level]}, {mission}): {len(officers)} "
-                      f"officer(s) told; acknowledge within {texts.duration(sla)}", now=now)
+                timeline.add(session, case, "escalated" if level else "alerted",
+                             f"level {level} ({LEVEL_NAMES[level]}, {mission}): {len(officers)} "
+                             f"officer(s) told; acknowledge within {texts.duration(sla)}", now=now)
             else:
                 log.error("case %d: no officer registered at HQ; escalation unrouted", case.id)
-                event(session, case, "unrouted",
-                      "no officer registered at headquarters; retrying every clock", now=now)
+                timeline.add(session, case, "unrouted",
+                             "no officer registered at headquarters; retrying every clock", now=now)
             schedule_timer(session, case, now)
             return row
         row.status = "skipped"
         row.due_at = now
-        event(session, case, "skipped", f"level {level} ({LEVEL_NAMES[level]}, {mission}): "
-              "nobody on duty; going up at once", now=now)
+        timeline.add(session, case, "skipped", f"level {level} ({LEVEL_NAMES[level]}, {mission}): "
+                     "nobody on duty; going up at once", now=now)
         level += 1
 
 
@@ -245,7 +236,7 @@ def escalate(session: Session, svc: Services, case: Case, now: datetime) -> str:
         if row is not None:
             row.status = "expired"
         case.next_escalation_at = None
-        event(session, case, "sla_breached", "no acknowledgement at any level", now=now)
+        timeline.add(session, case, "sla_breached", "no acknowledgement at any level", now=now)
         return "exhausted"
     if row is not None and row.status == "notified":
         row.status = "expired"

@@ -313,12 +313,12 @@ def test_case_api_needs_a_key(client, world):
 
 
 def test_case_timeline_is_paginated(console, world, svc):
-    from app.protection import escalation
+    from app.protection import timeline
 
     case = case_of(svc, world.riyadh_case)
     with svc.db.session() as session:
         for n in range(55):
-            escalation.event(session, session.get(Case, case.id), "note", f"line {n}",
+            timeline.add(session, session.get(Case, case.id), "note", f"line {n}",
                              now=utcnow(), actor="system")
     admin = console("nea_admin")
     first = admin.get(f"/console/cases/{case.ref}").get_data(as_text=True)

@@ -7,7 +7,8 @@ import pytest
 from app.i18n import translate
 from menus import JOURNEYS, SMS_ENTRIES, build_flow
 from menus.checkin import PROBLEMS
-from menus.engine import Flow, begin, new_state, step
+from menus.engine import begin, new_state, step
+from menus.journey import Flow
 
 FLOW = build_flow()
 

@@ -4,60 +4,9 @@ import sys
 
 import pytest
 
-from menus.engine import (
-    Choice,
-    Confirm,
-    End,
-    Flow,
-    Input,
-    Invalid,
-    Journey,
-    JourneyError,
-    Menu,
-    Option,
-    Router,
-    begin,
-    new_state,
-    step,
-)
-
-TEXTS = {
-    "home": "Home", "a": "A", "opt": "An option with a long label", "b": "B",
-    "long": "Pick one", "ask": "Your age?",
-    "sure": "Sure {age}?", "done": "Done {age}", "no": "Cancelled", "pick": "Pick",
-    "nav.more": "More", "nav.back": "Back", "nav.confirm": "Yes", "nav.cancel": "No",
-    "err.choice": "Invalid choice.", "err.age": "Age is a number.",
-}
-
-
-def t(lang, key, /, **values):
-    return TEXTS[key].format(**values) + ("" if lang == "en" else "!")
-
-
-def age(value, ctx):
-    return int(value) if value.isdigit() else Invalid("err.age")
-
-
-ITEMS = [(n, f"v{n}", f"Item number {n}") for n in range(1, 31)]
-
-
-def flow(max_chars=160):
-    return Flow([Journey("toy", "start", (
-        Router("start", route=lambda ctx: "home", routes=("home",)),
-        Menu("home", "home", options=(
-            Option("a", "ask"),
-            Option("b", "long"),
-            Option("pick", "choice", when=lambda ctx: ctx.data.get("show_pick")),
-        )),
-        Menu("long", "long", save="chosen",
-             options=tuple(Option("opt", "ask", value=n) for n in range(1, 25))),
-        Choice("choice", "pick", items=lambda lang: ITEMS, save="item", next="ask",
-               match=lambda text: [v for n, v, label in ITEMS if text in label]),
-        Input("ask", "ask", save="age", next="sure", validators=(age,), error_keys=("err.age",)),
-        Confirm("sure", "sure", yes="done", no="no", emit="Confirmed"),
-        End("done", "done"),
-        End("no", "no"),
-    ))], home="home", entry="start", max_chars=max_chars)
+from menus.engine import begin, new_state, step
+from menus.journey import Choice, End, Flow, Invalid, Journey, Pick, Resume, Update
+from tests.menus.toy import flow, t
 
 
 @pytest.fixture
@@ -169,6 +118,95 @@ def test_choice_by_number_and_by_typed_name(toy):
     assert exact.state["data"]["item"] == "v30"
 
 
+PICK_TEXTS = {"list": "Page {found_page}", "done": "Got {chosen}", "err.pick": "Pick a number."}
+
+
+def tr(lang, key, /, **values):
+    return PICK_TEXTS[key].format(**values)
+
+
+def test_pick_turns_its_pages_in_place_and_saves_the_value_picked():
+    flow = Flow([Journey("p", "list", (
+        Pick("list", "list", entries="found", page="found_page", per_page=2, save="chosen",
+             value=lambda entry: entry.upper(), next="done", error="err.pick"),
+        End("done", "done"),
+    ))], home="list", entry="list")
+    shown = begin(flow, new_state(flow, "en", found=["a", "b", "c", "d", "e"], found_page=0),
+                  None, tr)
+    assert shown.screen == "Page 0"
+    turned = step(flow, shown.state, "98", None, tr)
+    assert turned.screen == "Page 1" and turned.state["history"] == []
+    last = step(flow, step(flow, turned.state, "98", None, tr).state, "98", None, tr)
+    assert last.screen == "Pick a number.\nPage 2"  # no page after the last
+    assert step(flow, turned.state, "6", None, tr).screen.startswith("Pick a number.")
+    picked = step(flow, turned.state, "4", None, tr)  # numbers run on across pages
+    assert picked.end and picked.screen == "Got D" and picked.state["history"] == ["list"]
+
+
+def passing_flow(route):
+    """A flow of invisible screens in front of two shown ones."""
+    return Flow([Journey("i", "start", (
+        Update("start", forget=("old",), update=lambda ctx: {"seen": ctx.data.get("hint")},
+               next=route, routes=("list", "done"), emit="Started"),
+        Choice("list", "list", items=lambda lang: [(1, "KE", "Kenya"), (2, "SA", "Saudi")],
+               save="country", next="back", validators=(no_kenya,),
+               error_keys=("err.home",)),
+        Resume("back", saved="saved", at="at", routes=("list",), fallback="done"),
+        End("done", "done"),
+    ))], home="start", entry="start")
+
+
+def no_kenya(value, ctx):
+    return Invalid("err.home") if value == "KE" else value
+
+
+PASS_TEXTS = {"list": "Where?", "done": "Done", "err.home": "Not home.", "err.choice": "?",
+              "nav.more": "More", "nav.back": "Back"}
+
+
+def pt(lang, key, /, **values):
+    return PASS_TEXTS[key]
+
+
+def test_an_update_changes_the_data_then_its_route_chooses():
+    flow = passing_flow(lambda ctx: "list" if ctx.data.get("seen") else "done")
+    shown = begin(flow, new_state(flow, "en", old="y", hint="x"), None, pt)
+    assert shown.screen.startswith("Where?") and shown.state["data"] == {"hint": "x", "seen": "x"}
+    assert [(e.name, dict(e.data)) for e in shown.events] == [
+        ("Started", {"old": "y", "hint": "x"})]  # emitted on arrival, before the change
+
+
+def test_a_route_cannot_change_the_state():
+    def meddling(ctx):
+        ctx.data["sneaked"] = True
+        return "list"
+
+    flow = passing_flow(meddling)
+    with pytest.raises(TypeError):
+        begin(flow, new_state(flow, "en"), None, pt)
+
+
+def test_a_choice_refused_by_its_validator_is_asked_again_unanswered():
+    flow = passing_flow(lambda ctx: "list")
+    state = begin(flow, new_state(flow, "en", country="SA"), None, pt).state
+    assert state["screen"] == "list"
+    refused = step(flow, state, "1", None, pt)
+    assert refused.screen == "Not home.\nWhere?\n1 Kenya\n2 Saudi"
+    assert refused.state["screen"] == "list" and "country" not in refused.state["data"]
+
+
+def test_resume_puts_back_answers_and_path_then_goes_where_it_stopped():
+    flow = passing_flow(lambda ctx: "list")
+    state = begin(flow, new_state(flow, "en"), None, pt).state
+    state["data"].update(saved={"data": {"name": "Amina"}, "history": ["x", "y"]}, at="list")
+    resumed = step(flow, state, "2", None, pt)
+    assert resumed.screen.startswith("Where?")
+    assert resumed.state["history"] == ["x", "y"]
+    assert resumed.state["data"] == {"seen": None, "country": "SA", "name": "Amina"}
+    state["data"].update(saved={"data": {}, "history": []}, at="nowhere")
+    assert step(flow, state, "2", None, pt).screen == "Done"
+
+
 def test_language_changes_rendering(toy):
     state = new_state(toy, "sw")
     assert begin(toy, state, None, t).screen.startswith("Home!")
@@ -179,28 +217,6 @@ def test_state_is_not_mutated(toy):
     snapshot = repr(state)
     go(toy, state, "1")
     assert repr(state) == snapshot
-
-
-def test_broken_flows_are_reported():
-    broken = Flow([Journey("x", "a", (
-        Menu("a", "a", options=(Option("b", "nowhere"),)),
-        End("orphan", "done"),
-    ))], home="a", entry="a")
-    problems = broken.problems({"en": {"a"}})
-    assert any("nowhere" in p for p in problems)
-    assert any("orphan: unreachable" in p for p in problems)
-    assert any("missing text 'b'" in p for p in problems)
-
-
-def test_duplicate_screen_ids_are_refused():
-    with pytest.raises(JourneyError):
-        Flow([Journey("x", "a", (End("a", "a"), End("a", "b")))], home="a", entry="a")
-
-
-def test_mermaid_graph_names_every_screen(toy):
-    graph = toy.mermaid()
-    assert graph.startswith("flowchart TD")
-    assert "sure --> done" in graph and "sure --> no" in graph
 
 
 def test_engine_imports_no_flask_redis_or_sql():

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from menus.engine import Context, Invalid
+from menus.journey import Context, Invalid
 from menus.travel import (
     departure_date,
     kenya_today,

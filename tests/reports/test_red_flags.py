@@ -30,13 +30,13 @@ def test_filters_narrow(run):
 def test_a_reviewers_decision_is_not_a_rule(svc, run):
     from sqlalchemy import select
 
-    from app.console.registers import decide_listing
+    from app.listings.review import decide
     from app.models import JobListing
 
     with svc.db.session() as session:
         waiting = session.scalars(select(JobListing).where(
             JobListing.status == "needs_review")).first()
-        decide_listing(session, waiting, "reject", "The fee is charged to the worker.")
+        decide(session, waiting, "reject", "The fee is charged to the worker.")
     rows = pick(run("red_flags"), *COLUMNS)
     assert "nea_review" not in [rule for rule, *_ in rows]
     assert rows[0] == ("worker_fee", 3, 3, 0)  # the rejection shows in its rule's row
