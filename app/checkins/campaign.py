@@ -51,7 +51,6 @@ from sqlalchemy.dialects.postgresql import REGCLASS, aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.checkins.bulk import insert_many
 from app.checkins.due import (
     FIRST_AFTER,
     MIN_GAP,
@@ -61,7 +60,7 @@ from app.checkins.due import (
     parse_as_of,
 )
 from app.checkins.replies import FIRST_SCREEN
-from app.db import aware, defer, utcnow
+from app.db import aware, defer, insert_many, utcnow
 from app.extensions import LIVE, Services
 from app.i18n import LANGUAGES, translate
 from app.jobs import Job

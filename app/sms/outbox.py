@@ -26,8 +26,7 @@ from rq import Retry
 from sqlalchemy import Select, bindparam, or_, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from app.checkins.bulk import unindexed, update_many
-from app.db import defer, dialect_insert, utcnow
+from app.db import defer, dialect_insert, unindexed, update_many, utcnow
 from app.extensions import QUEUES, Services
 from app.jobs import Job
 from app.models.message import FAILED, PENDING, SENDING, SENT, Message

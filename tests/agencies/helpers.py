@@ -9,7 +9,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from app.agencies.register import COLUMNS, import_rows, kenya_today, parse, record_import
+from app.agencies.register import import_rows, kenya_today, record_import
+from app.agencies.register_csv import COLUMNS, parse
 from app.agencies.search import register_changed
 from app.models import Agency, Licence
 

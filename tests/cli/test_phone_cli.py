@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.models import Message, UssdEvent
 
-# Language, Register, consent 1 and 2, then the answers and Confirm (see tests/test_ussd.py).
+# Language, Register, consent 1 and 2, the answers, Confirm (tests/ussd/test_registration.py).
 REGISTRATION = ["1", "1", "1", "1", "Jane Wanjiru", "12345678", "1995", "1", "kiambu", "3",
                 "1", "3", "1 3", "1"]
 

@@ -12,7 +12,7 @@ from tests.console.conftest import Console
 PHONE = "+254712345678"
 REGISTRATION = ["1", "1", "1", "1", "Jane Wanjiru", "12345678", "1995", "1", "kiambu", "3",
                 "1", "3", "1 3", "1"]
-"""English, Register, consent twice, the answers, Confirm (as in tests/test_ussd.py)."""
+"""English, Register, consent twice, the answers, Confirm (as tests/ussd/test_registration.py)."""
 
 
 def hidden(html: str, name: str) -> str:

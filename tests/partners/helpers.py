@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from datetime import UTC, date, datetime, timedelta
-from itertools import count
 from typing import Any
+
+from sqlalchemy import func, select
 
 from app.db import utcnow
 from app.listings.service import name_key
-from app.models import Agency, AgencyCheck, JobListing, Licence, LicenceChange, Person
+from app.models import (
+    Agency,
+    AgencyCheck,
+    JobListing,
+    Licence,
+    LicenceChange,
+    PartnerEvent,
+    Person,
+    Placement,
+)
 from app.models.departure import DepartureDeclaration
 from app.models.person import reg_no_for
 from app.partners.registry import add_partner
 from app.partners.signing import signed_headers
 
-_ids = count(1)
+_ids = itertools.count(1)
 
 
 def new_partner(svc, kind: str = "immigration", name: str | None = None) -> tuple[int, str]:
@@ -142,6 +153,22 @@ class PartnerClient:
             else:
                 sent[name] = value
         return self.client.post("/api/v1/events", data=raw, headers=sent)
+
+
+def count(svc, model, *where) -> int:
+    with svc.db.Session() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def placements(svc, person_id: int) -> list[Placement]:
+    with svc.db.Session() as session:
+        return list(session.scalars(select(Placement).where(Placement.person_id == person_id)
+                                    .order_by(Placement.id)))
+
+
+def stored_event(svc, event_id: str) -> PartnerEvent:
+    with svc.db.Session() as session:
+        return session.scalars(select(PartnerEvent).where(PartnerEvent.event_id == event_id)).one()
 
 
 def error(response) -> dict[str, Any]:
