@@ -1,4 +1,4 @@
-"""Escalation latency (issue 4): from the HELP callback to the officer's SMS at AT.
+"""Escalation latency: from the HELP callback to the officer's SMS at AT.
 
     python -m bench.escalation_latency [--reports 200] [--rate 1] [--workers 4]
                                        [--backlog 10000] [--database-url URL]
@@ -25,7 +25,7 @@ What it does:
    alert arrived.
 4. Prints p50/p95/max per phase against the targets (p95 <= 2 s idle, <= 3 s with
    the backlog), writes ``bench/results/escalation_latency.json`` and appends the
-   figures to ``docs/benchmarks.md`` under "Escalation latency (issue 4)".
+   figures to ``docs/benchmarks.md`` under its "Escalation latency" heading.
 
 The load generator, the AT server and every service share this machine's cores.
 """
@@ -33,98 +33,45 @@ The load generator, the AT server and every service share this machine's cores.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import json
 import os
 import platform
 import re
-import signal
 import statistics
-import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from bench.ussd_gateway import (
+from bench.harness import (
+    RESULTS,
     Gunicorn,
     RawHttp,
+    RedisSentinel,
     SetupError,
+    Workers,
+    append_docs,
     flush_redis,
     gateway_env,
     new_fernet_key,
     prepare_database,
+    stop_on_sigterm,
+    write_result,
 )
 from tests.fakes.at_api import FakeATServer
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results"
-DOCS = ROOT / "docs" / "benchmarks.md"
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/kazi_bench_cases"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/15"
 OFFICER = "+966500000001"
 TARGETS = {"idle": 2.0, "bulk backlog": 3.0}
-"""p95 targets in seconds (issue 4)."""
+"""p95 targets in seconds."""
 ALERT_FROM = re.compile(r"From (\+\d+)")
 INBOUND_JOB = "workers.inbound.handle_inbound"
 
 
-# ---------------------------------------------------------------------------- services
-
-
-class Workers:
-    """``kazi worker`` processes, each in its own process group."""
-
-    def __init__(self, count: int, env: dict[str, str], log_dir: Path) -> None:
-        self.count, self.env, self.log_dir = count, env, log_dir
-        self.procs: list[subprocess.Popen] = []
-        self.logs: list[Any] = []
-
-    def __enter__(self) -> Workers:
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        for n in range(self.count):
-            log = open(self.log_dir / f"worker-{n}.log", "wb")  # noqa: SIM115 - closed in stop
-            self.logs.append(log)
-            self.procs.append(subprocess.Popen(
-                [sys.executable, "-c", "from app.cli import main; main()", "worker"],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True))
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.stop()
-
-    def wait_ready(self, redis_url: str, timeout: float = 60) -> None:
-        from redis import Redis
-        from rq import Worker
-
-        connection = Redis.from_url(redis_url)
-        deadline = time.monotonic() + timeout
-        while len(Worker.all(connection=connection)) < self.count:
-            if any(p.poll() is not None for p in self.procs):
-                raise SetupError("a kazi worker exited at start; see bench/results/*.log")
-            if time.monotonic() > deadline:
-                raise SetupError("kazi workers did not start in time")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=5)
-        for log in self.logs:
-            log.close()
-        self.procs, self.logs = [], []
+# ---------------------------------------------------------------------------- alerts
 
 
 class Alerts:
@@ -283,26 +230,6 @@ def queue_backlog(database_url: str, redis_url: str, pii_key: str, at_url: str,
     return took
 
 
-SENTINEL = "kazi:bench:escalation:sentinel"
-"""Set at the start; gone later means another process emptied this Redis db mid-run."""
-
-
-def plant_sentinel(redis_url: str) -> None:
-    from redis import Redis
-
-    Redis.from_url(redis_url).set(SENTINEL, "1")
-
-
-def check_sentinel(redis_url: str, phase: str) -> None:
-    from redis import Redis
-
-    if not Redis.from_url(redis_url).exists(SENTINEL):
-        raise SetupError(f"Redis {redis_url} was emptied by another process during the "
-                         f"{phase} phase (queued jobs lost, then rescued by the reconciler): "
-                         "the figures would be wrong. Give the bench a Redis db nobody else "
-                         "uses (--redis-url) and run it again.")
-
-
 def bulk_waiting(redis_url: str) -> int:
     from redis import Redis
     from rq import Queue
@@ -328,12 +255,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         with Gunicorn("wsgi:app", env, workers=2, log_path=RESULTS / "escalation-gateway.log") \
                 as gateway, Workers(args.workers, env, RESULTS / "escalation-workers") as workers:
             workers.wait_ready(args.redis_url)
-            plant_sentinel(args.redis_url)
+            sentinel = RedisSentinel(args.redis_url, "escalation")
+            sentinel.plant()
             phases: dict[str, Any] = {}
 
             posted = post_reports(gateway.port, 1, args.reports, args.rate, "idle")
             last = wait_for_alerts(alerts, posted, timeout=120)
-            check_sentinel(args.redis_url, "idle")
+            sentinel.check("idle")
             phases["idle"] = {**summary(latencies(alerts, posted)),
                               "span_s": last - min(posted.values())}
             print(f"idle: {render_phase(phases['idle'])}", flush=True)
@@ -345,7 +273,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             posted = post_reports(gateway.port, 2, args.reports, args.rate, "backlog")
             last = wait_for_alerts(alerts, posted, timeout=300)
             waiting_at_end = bulk_waiting(args.redis_url)
-            check_sentinel(args.redis_url, "bulk backlog")
+            sentinel.check("bulk backlog")
             phases["bulk backlog"] = {
                 **summary(latencies(alerts, posted)), "span_s": last - min(posted.values()),
                 "backlog": args.backlog, "backlog_enqueue_s": queued_in,
@@ -437,24 +365,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _sigterm(_signum: int, _frame: Any) -> None:
-    raise KeyboardInterrupt  # unwinds the with-blocks: gunicorn and the workers stop too
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _sigterm)
+    stop_on_sigterm()
     try:
         report = run(args)
     except SetupError as exc:
         print(f"escalation_latency: {exc}", file=sys.stderr)
         return 2
-    (RESULTS / "escalation_latency.json").write_text(json.dumps(report, indent=2) + "\n")
+    write_result(RESULTS / "escalation_latency.json", report)
     text = markdown(report)
     print(text)
     if not args.no_docs:
-        with DOCS.open("a", encoding="utf-8") as fh:  # append only: others write here too
-            fh.write(text)
+        append_docs(text)
     return 0 if all(report["met"].values()) else 1
 
 
