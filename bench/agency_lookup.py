@@ -185,8 +185,13 @@ def park(port: int, count: int, concurrency: int, to_query: bool, tag: str) -> l
         thread.start()
     for thread in threads:
         thread.join()
-    if errors:
+    # A few refusals (a busy reply when the shared machine stalls Redis past its
+    # timeout) only leave those sessions out; more means the gateway is broken.
+    if len(errors) > max(3, count // 100):
         raise SetupError(f"parking sessions failed {len(errors)} times, e.g. {errors[0]}")
+    if errors:
+        print(f"parking: {len(errors)} of {count} sessions left out, e.g. {errors[0]}",
+              flush=True)
     return parked
 
 
