@@ -21,9 +21,9 @@ KEEP, FORGET, SAME = "", "-", "="
 """What a save does to the resume pointer: leave it, delete it, or set it to this record."""
 
 # Save only if nobody saved since we loaded; also set or clear the resume pointer,
-# and apply the hop's own writes (KEYS[3..], each with an op and a value in ARGV).
-# One round trip, the record sealed once for both keys, and the writes happen if
-# and only if the hop's reply is the one saved.
+# and apply the hop's own counter increments (KEYS[3..], each with a TTL in ARGV).
+# One round trip, the record sealed once for both keys, and the increments happen
+# if and only if the hop's reply is the one saved.
 _CAS = """
 local current = redis.call('GET', KEYS[1])
 if (current == false and ARGV[1] == '') or current == ARGV[1] then
@@ -38,8 +38,6 @@ if (current == false and ARGV[1] == '') or current == ARGV[1] then
     if op == 'incr' then
       redis.call('INCR', KEYS[k])
       redis.call('EXPIRE', KEYS[k], tonumber(value))
-    elseif op == 'rpush' then
-      redis.call('RPUSH', KEYS[k], value)
     end
   end
   return 1
@@ -47,10 +45,10 @@ end
 return 0
 """
 
-Write = tuple[str, str, bytes | str | int]
-"""A write a hop asks to make with its save: ("incr", key, ttl) or ("rpush", key, value)."""
+Write = tuple[str, str, int]
+"""A write a hop asks to make with its save: ("incr", key, ttl)."""
 
-WRITE_OPS = ("incr", "rpush")
+WRITE_OPS = ("incr",)
 
 
 @dataclass

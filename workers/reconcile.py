@@ -25,7 +25,6 @@ from typing import Any
 from rq.job import Job
 from sqlalchemy import Select, bindparam, or_, select, update
 
-from app.agencies.checks import drain_checks
 from app.checkins import campaign as checkins
 from app.db import utcnow
 from app.extensions import LIVE, QUEUES, Services, default_retry
@@ -58,8 +57,6 @@ def reconcile(*, now: datetime | None = None) -> dict[str, int]:
     # SMS that arrived while the database was down: into SQL first (they get their
     # handling jobs on commit), before anything else is counted.
     spooled = drain_spool(svc)
-    # USSD agency checks wait in Redis (the hop runs no SQL): into SQL each minute.
-    checks_stored = drain_checks(svc)
     stuck_failed, stuck_reset = _release_stuck(svc, now)
     due = (
         select(Message.id, Message.queue)
@@ -76,7 +73,6 @@ def reconcile(*, now: datetime | None = None) -> dict[str, int]:
     )
     counts = {
         "spooled_inbound": spooled,
-        "agency_checks": checks_stored,
         "stuck_failed": stuck_failed,
         "stuck_reset": stuck_reset,
         # Send jobs re-enqueued; a check-in batch (many messages, one job) counts once.
