@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from redis import Redis
 
 from app.crypto import StateCipher
@@ -124,11 +124,11 @@ class SessionStore:
 
     def seal(self, value: dict[str, Any]) -> bytes:
         """Encrypt a record for storage."""
-        return self.cipher.seal(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
+        return self.cipher.seal(json.dumps(value, separators=(",", ":")).encode())
 
     def open(self, raw: bytes) -> dict[str, Any] | None:
         """Decrypt a record; None if it cannot be read (key rotated away, corrupt)."""
         try:
-            return orjson.loads(self.cipher.open(raw))
+            return json.loads(self.cipher.open(raw))
         except ValueError:
             return None
