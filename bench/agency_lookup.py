@@ -313,7 +313,8 @@ def render(report: dict[str, Any]) -> str:
 
     for name, r in report["results"].items():
         lines.append(f"{name:<14}{r['hops_per_s']:>10.1f}{r['p50_ms']:>10.2f}{r['p99_ms']:>10.2f}"
-                     f"{ms(r['gunicorn_cpu_ms_per_hop']):>12}{ms(r.get('redis_cpu_ms_per_hop')):>10}"
+                     f"{ms(r['gunicorn_cpu_ms_per_hop']):>12}"
+                     f"{ms(r.get('redis_cpu_ms_per_hop')):>10}"
                      f"{ms(r.get('client_cpu_ms_per_hop')):>10}{r['errors']:>8}  "
                      f"{r.get('slices_hops_per_s', '')}")
     for label, value in report.get("ratios", {}).items():
