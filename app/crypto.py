@@ -86,20 +86,6 @@ class StateCipher:
         raise ValueError("cannot open: unknown key or corrupt data")
 
 
-class SpoolCipher(StateCipher):
-    """AES-GCM for records that wait in Redis for minutes, across a key rotation.
-
-    A ``StateCipher`` (cheaper than Fernet, for a USSD hop) that seals with the
-    first ``PII_KEYS`` key and opens with any of them, so a record sealed just before
-    a rotation still opens after it.
-    """
-
-    LABEL = b"kazi-spool:"
-
-    def __init__(self, keys: Sequence[str]) -> None:
-        self._aeads = [self._aead(key) for key in keys if key.strip()]
-
-
 def new_key() -> str:
     """Make a fresh Fernet key."""
     return Fernet.generate_key().decode()

@@ -19,7 +19,6 @@ from rq.job import Job as RqJob
 from sqlalchemy import Select
 
 from app import drafts
-from app.agencies.checks import drain_checks
 from app.checkins import campaign as checkins
 from app.db import utcnow
 from app.extensions import LIVE, Services
@@ -39,14 +38,11 @@ def reconcile(svc: Services, now: datetime | None = None) -> dict[str, int]:
     # SMS that arrived while the database was down: into SQL first (they get their
     # handling jobs on commit), before anything else is counted.
     spooled = inbound.drain_spool(svc)
-    # USSD agency checks wait in Redis (the hop runs no SQL): into SQL each minute.
-    checks_stored = drain_checks(svc)
     stuck_failed, stuck_reset = outbox.release_stuck(svc, now)
     # Check-in SMS go out in their batches (``requeue_batches``), not one job each.
     sends = outbox.owed(now, excluding_kind=checkins.KIND)
     counts = {
         "spooled_inbound": spooled,
-        "agency_checks": checks_stored,
         "stuck_failed": stuck_failed,
         "stuck_reset": stuck_reset,
         # Send jobs re-enqueued; a check-in batch (many messages, one job) counts once.

@@ -14,9 +14,9 @@ and one more, for Redis run with Sentinel for high availability::
 
 Every connection then asks the Sentinels where the master is, each time it connects
 (``MasterConnection``), so the gateway, the workers and their cron follow a promoted
-replica without a restart. Rebuilding the pool in a forked process (RQ's scheduler,
-the session hop client) copies the pool's connection class and keyword arguments,
-which for Sentinel carry the Sentinel manager with them.
+replica without a restart. Rebuilding the pool in a forked process (RQ's scheduler)
+copies the pool's connection class and keyword arguments, which for Sentinel
+carry the Sentinel manager with them.
 """
 
 from __future__ import annotations

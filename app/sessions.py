@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import threading
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-from redis import ConnectionPool, Redis
-from redis.backoff import NoBackoff
-from redis.connection import AbstractConnection
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
-from redis.retry import Retry
+from redis import Redis
 
 from app.crypto import StateCipher
 
@@ -28,9 +21,9 @@ KEEP, FORGET, SAME = "", "-", "="
 """What a save does to the resume pointer: leave it, delete it, or set it to this record."""
 
 # Save only if nobody saved since we loaded; also set or clear the resume pointer,
-# and apply the hop's own writes (KEYS[3..], each with an op and a value in ARGV).
-# One round trip, the record sealed once for both keys, and the writes happen if
-# and only if the hop's reply is the one saved.
+# and apply the hop's own counter increments (KEYS[3..], each with a TTL in ARGV).
+# One round trip, the record sealed once for both keys, and the increments happen
+# if and only if the hop's reply is the one saved.
 _CAS = """
 local current = redis.call('GET', KEYS[1])
 if (current == false and ARGV[1] == '') or current == ARGV[1] then
@@ -45,8 +38,6 @@ if (current == false and ARGV[1] == '') or current == ARGV[1] then
     if op == 'incr' then
       redis.call('INCR', KEYS[k])
       redis.call('EXPIRE', KEYS[k], tonumber(value))
-    elseif op == 'rpush' then
-      redis.call('RPUSH', KEYS[k], value)
     end
   end
   return 1
@@ -54,10 +45,10 @@ end
 return 0
 """
 
-Write = tuple[str, str, bytes | str | int]
-"""A write a hop asks to make with its save: ("incr", key, ttl) or ("rpush", key, value)."""
+Write = tuple[str, str, int]
+"""A write a hop asks to make with its save: ("incr", key, ttl)."""
 
-WRITE_OPS = ("incr", "rpush")
+WRITE_OPS = ("incr",)
 
 
 @dataclass
@@ -71,41 +62,14 @@ class Loaded:
     """The riding keys' values, read in the same round trip."""
 
 
-def _round_trip(conn: AbstractConnection, args: tuple[Any, ...]) -> Any:
-    """Send ``args`` and read the reply; on any failure but an error reply, close ``conn``.
-
-    An error reply is read whole, so the connection stays usable; after anything
-    else a reply may still be on its way, and no later hop must read it as its own.
-    """
-    try:
-        conn.send_command(*args)
-        return conn.read_response()
-    except ResponseError:
-        raise
-    except BaseException:
-        conn.disconnect()
-        raise
-
-
 class SessionStore:
     """Load and save USSD sessions; values are encrypted because they hold answers.
 
-    A hop's two round trips (``load``, ``save``) go over one connection this process
-    keeps for them (redis-py's ``single_connection_client``, guarded by its lock),
-    which skips a pool's checkout and return on every command: a fifth of a hop's
-    Redis CPU. It is made on first use in each process, so a fork never shares it and
-    a Redis that is down at start costs nothing. A pool checks a connection before
-    lending it; this one is not lent, so a command that finds it dropped (Redis
-    restarted, an idle timeout) is sent once more on a new one. Both commands are
-    safe to repeat: ``load`` reads, and a repeated save finds its own record and
-    reports a lost compare-and-set, after which the hop reloads and returns the
-    reply it saved.
-
-    Both commands go straight to that connection (``send_command``, then
-    ``read_response``) instead of through ``Redis.execute_command``, which costs
-    about 20 µs of CPU a command on top of the round trip (its argument checks,
-    observability hooks and retry closure): a tenth of what a check hop adds to the
-    bare baseline (``docs/benchmarks.md``, "Agency lookup").
+    A hop costs two Redis round trips on the app's client: ``load`` (one ``MGET``)
+    and ``save`` (the compare-and-set script). Both are safe to repeat, so the
+    client's own retry on a dropped connection is enough: a repeated save finds
+    its own record and reports a lost compare-and-set, after which the hop reloads
+    and returns the reply it saved.
     """
 
     def __init__(self, redis: Redis, cipher: StateCipher, ttl: int, resume_ttl: int,
@@ -116,31 +80,12 @@ class SessionStore:
         self.resume_ttl = resume_ttl
         self.riders = riders
         self._cas = redis.register_script(_CAS)
-        self._hop_client: tuple[int, Redis] | None = None
-        self._hop_lock = threading.Lock()
-
-    def _client(self) -> Redis:
-        """Give this process's connection for hops (made on first use, per process)."""
-        made = self._hop_client
-        if made is not None and made[0] == os.getpid():
-            return made[1]
-        with self._hop_lock:
-            made = self._hop_client
-            if made is None or made[0] != os.getpid():
-                shared = self.redis.connection_pool
-                pool = ConnectionPool(
-                    connection_class=shared.connection_class,
-                    **{**shared.connection_kwargs,
-                       "retry": Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,))})
-                client = Redis(connection_pool=pool, single_connection_client=True)
-                made = self._hop_client = (os.getpid(), client)
-        return made[1]
 
     def load(self, session_id: str, phone: str) -> Loaded:
         """Read a session, the number's resume pointer and the riding keys in one round trip."""
         riders = list(self.riders(phone)) if self.riders else []
-        raw, resume_raw, *riding = self._command(
-            "MGET", SESSION_KEY.format(session_id), RESUME_KEY.format(phone), *riders)
+        raw, resume_raw, *riding = self.redis.mget(
+            SESSION_KEY.format(session_id), RESUME_KEY.format(phone), *riders)
         return Loaded(raw, self.open(raw) if raw else None, resume_raw,
                       dict(zip(riders, riding, strict=True)))
 
@@ -165,24 +110,8 @@ class SessionStore:
                 raise ValueError(f"unknown session write {op!r}")
             keys.append(key)
             args += [op, value]
-        try:
-            saved = self._command("EVALSHA", self._cas.sha, len(keys), *keys, *args)
-        except NoScriptError:  # a restarted or flushed Redis: EVAL sends and caches it
-            saved = self._command("EVAL", _CAS, len(keys), *keys, *args)
-        return bool(saved)
-
-    def _command(self, *args: Any) -> Any:
-        """Send one command on this process's hop connection and give its reply.
-
-        A connection found dropped (Redis restarted, an idle timeout) is remade and
-        the command sent once more, as the client's ``Retry`` would.
-        """
-        client = self._client()
-        with client.single_connection_lock:
-            try:
-                return _round_trip(client.connection, args)
-            except RedisConnectionError:
-                return _round_trip(client.connection, args)
+        # A Redis that lost the script (restarted, flushed) gets it again from ``Script``.
+        return bool(self._cas(keys=keys, args=args))
 
     def resume_state(self, phone: str) -> dict[str, Any] | None:
         """Give the engine state of a registration a number left unfinished, if kept."""
@@ -195,11 +124,11 @@ class SessionStore:
 
     def seal(self, value: dict[str, Any]) -> bytes:
         """Encrypt a record for storage."""
-        return self.cipher.seal(orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS))
+        return self.cipher.seal(json.dumps(value, separators=(",", ":")).encode())
 
     def open(self, raw: bytes) -> dict[str, Any] | None:
         """Decrypt a record; None if it cannot be read (key rotated away, corrupt)."""
         try:
-            return orjson.loads(self.cipher.open(raw))
+            return json.loads(self.cipher.open(raw))
         except ValueError:
             return None

@@ -142,15 +142,22 @@ def gateway_env(database_url: str, redis_url: str, pii_key: str) -> dict[str, st
     return env
 
 
+def tree_env(env: dict[str, str], tree: Path) -> dict[str, str]:
+    """``env`` for a server that imports the project from source tree ``tree``."""
+    return {**env, "PYTHONPATH": str(tree)}
+
+
 # ------------------------------------------------------------------------ gunicorn
 
 
 class Gunicorn:
     """``gunicorn -w N -b 127.0.0.1:PORT target`` in its own process group."""
 
-    def __init__(self, target: str, env: dict[str, str], workers: int, log_path: Path) -> None:
+    def __init__(self, target: str, env: dict[str, str], workers: int, log_path: Path,
+                 cwd: Path = ROOT) -> None:
         self.target = target
         self.env = env
+        self.cwd = cwd
         self.workers = workers
         self.port = free_port()
         self.log_path = log_path
@@ -163,7 +170,7 @@ class Gunicorn:
             [sys.executable, "-m", "gunicorn", "-w", str(self.workers),
              "-b", f"127.0.0.1:{self.port}", "--timeout", "30", "--log-level", "warning",
              self.target],
-            cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
+            cwd=self.cwd, env=self.env, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
@@ -675,7 +682,7 @@ def render(report: dict[str, Any]) -> str:
         f"{'regs':>7}{'errors':>8}{'gunicorn CPU':>14}{'stack CPU':>11}",
         f"{'':<10}{'':>9}{'':>9}{'':>9}{'':>9}{'':>9}{'':>7}{'':>8}{'ms/hop':>14}{'ms/hop':>11}",
     ]
-    for name in ("baseline", "gateway"):
+    for name in ("baseline", "gateway", "compare"):
         r = report["results"].get(name)
         if not r:
             continue
@@ -709,6 +716,20 @@ def render(report: dict[str, Any]) -> str:
                     f"{each['throughput_gateway_over_baseline']:.2f} / "
                     f"{each['p99_gateway_over_baseline']:.2f}; CPU/hop ratio "
                     f"{each['cpu_cost_ratio_baseline_over_gateway']:.2f}")
+    other = report.get("compare_ratios")
+    if other:
+        rounds = report.get("compare_ratios_per_round") or []
+        lines += [
+            "",
+            f"compare = the gateway from {report['compare_tree']}",
+            f"{'throughput compare/base':<28}{other['throughput_gateway_over_baseline']:>10.2f}"
+            "  per round: " + ", ".join(f"{r['throughput_gateway_over_baseline']:.3f}"
+                                        for r in rounds),
+            f"{'stack CPU/hop base/compare':<28}"
+            f"{other['cpu_cost_ratio_baseline_over_gateway']:>10.2f}"
+            "  per round: " + ", ".join(f"{r['cpu_cost_ratio_baseline_over_gateway']:.3f}"
+                                        for r in rounds),
+        ]
     lines.append("")
     noisy = []
     for name, runs in report.get("per_round", {}).items():
@@ -967,6 +988,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=1,
                    help="alternate baseline and gateway this many times; report medians (1)")
     p.add_argument("--only", choices=("both", "gateway", "baseline"), default="both")
+    p.add_argument("--compare", type=Path, metavar="TREE", default=None,
+                   help="also run the gateway from source tree TREE (another checkout), "
+                        "as target 'compare' in every round, to measure a change")
     p.add_argument("--output", type=Path, default=RESULTS / "ussd_gateway.json")
     p.add_argument("--force", action="store_true",
                    help="allow a database whose name lacks 'bench' (its schema is dropped)")
@@ -1001,19 +1025,24 @@ def main(argv: list[str] | None = None) -> int:
             targets.append(("baseline", "bench.baseline_app:app", False))
         if args.only in ("both", "gateway"):
             targets.append(("gateway", "wsgi:app", True))
+        if args.compare:
+            targets.append(("compare", "wsgi:app", True))
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name, _t, _g in targets}
         for round_no in range(1, args.rounds + 1):
-            for name, target, gateway in targets:
+            for offset, (name, target, gateway) in enumerate(targets):
                 flush_redis(args.redis_url)
                 log = RESULTS / f"gunicorn-{name}.log"
                 tag = f" (round {round_no}/{args.rounds})" if args.rounds > 1 else ""
                 print(f"{name}{tag}: gunicorn -w {args.workers} {target} ...", flush=True)
-                with Gunicorn(target, env, args.workers, log) as server:
+                tree = args.compare.resolve() if name == "compare" else ROOT
+                with Gunicorn(target, tree_env(env, tree), args.workers, log,
+                              cwd=tree) as server:
                     print(f"{name}: up on :{server.port}; {args.concurrency} phones, "
                           f"{args.warmup:g}s warm-up + {args.duration:g}s measured", flush=True)
-                    # Registrations of later rounds use fresh numbers and national IDs.
+                    # Every round and target registers fresh numbers and national IDs.
                     r = run_load(name, server, args.concurrency, args.warmup, args.duration,
-                                 gateway, first=1 + (round_no - 1) * 5_000_000)
+                                 gateway, first=1 + (round_no - 1) * 5_000_000
+                                 + offset * 1_500_000)
                 rounds[name].append(r)
                 print(f"{name}: {r['hops_per_s']:.1f} hops/s, p50 {r['p50_ms']:.2f} ms, "
                       f"p99 {r['p99_ms']:.2f} ms, {r['errors']} errors", flush=True)
@@ -1040,6 +1069,12 @@ def main(argv: list[str] | None = None) -> int:
                                                       strict=True)]
             report["ratios"] = median_ratios(per_round)
             report["ratios_per_round"] = per_round
+        if "baseline" in rounds and "compare" in rounds:
+            per_round = [ratios(b, g) for b, g in zip(rounds["baseline"], rounds["compare"],
+                                                      strict=True)]
+            report["compare_tree"] = str(args.compare.resolve())
+            report["compare_ratios"] = median_ratios(per_round)
+            report["compare_ratios_per_round"] = per_round
         print()
         print(render(report))
         args.output.parent.mkdir(parents=True, exist_ok=True)

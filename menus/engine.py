@@ -53,34 +53,14 @@ class Event:
     data: Mapping[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
 class Step:
-    """What one input produced: the screen to show, whether it ends, the new state.
+    """What one input produced: the screen to show, whether it ends, the new state."""
 
-    ``screen`` may be given as a function that draws it: it is then drawn when first
-    read, from the state as it is at that moment. A caller that commits the step's
-    events and draws the screen again with their results (the USSD gateway, SMS
-    dialogues), or that feeds it the next input of the same hop, never draws it twice.
-    """
-
-    __slots__ = ("_screen", "_draw", "end", "state", "events")
-
-    def __init__(self, screen: str | Callable[[], str], end: bool, state: dict,
-                 events: tuple[Event, ...] = ()) -> None:
-        self._screen: str | None = None if callable(screen) else screen
-        self._draw: Callable[[], str] | None = screen if callable(screen) else None
-        self.end = end
-        self.state = state
-        self.events = events
-
-    @property
-    def screen(self) -> str:
-        if self._screen is None:
-            assert self._draw is not None
-            self._screen, self._draw = self._draw(), None
-        return self._screen
-
-    def __repr__(self) -> str:
-        return f"Step(screen={self.screen!r}, end={self.end!r}, events={self.events!r})"
+    screen: str
+    end: bool
+    state: dict
+    events: tuple[Event, ...] = ()
 
 
 def new_state(flow: Flow, lang: str | None = None, **data: Any) -> dict:
@@ -320,7 +300,7 @@ def _reject(
 
 def _show(flow: Flow, state: dict, translate: Translate, port: Any, events=()) -> Step:
     screen = flow[state["screen"]]
-    return Step(lambda: render(flow, state, translate, port), isinstance(screen, End), state,
+    return Step(render(flow, state, translate, port), isinstance(screen, End), state,
                 tuple(events))
 
 

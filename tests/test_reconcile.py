@@ -98,9 +98,9 @@ def test_message_sending_recently_is_not_touched(svc, at_api, work) -> None:
     set_row(svc, message_id, status="sending", attempts=1,
             updated_at=utcnow() - timedelta(minutes=2))
 
-    assert reconcile(svc) == {"spooled_inbound": 0, "agency_checks": 0, "stuck_failed": 0,
-                           "stuck_reset": 0, "messages": 0, "inbound": 0, "escalations": 0,
-                           "reminders": 0}
+    assert reconcile(svc) == {"spooled_inbound": 0, "stuck_failed": 0,
+                              "stuck_reset": 0, "messages": 0, "inbound": 0, "escalations": 0,
+                              "reminders": 0}
     assert load(svc, message_id).status == "sending"
     assert at_api.requests == []
 
@@ -135,7 +135,7 @@ def test_incoming_sms_is_handled_once_after_redis_is_emptied(client, svc, at_api
         assert inbound.processed_at is not None and inbound.route == "unknown"
     assert len(at_api.sent) == 1
     assert reconcile(svc, now=utcnow() + LATER) == {
-        "spooled_inbound": 0, "agency_checks": 0, "stuck_failed": 0, "stuck_reset": 0,
+        "spooled_inbound": 0, "stuck_failed": 0, "stuck_reset": 0,
         "messages": 0, "inbound": 0, "escalations": 0, "reminders": 0,
     }
     work(scheduled=True)

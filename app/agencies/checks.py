@@ -7,37 +7,32 @@ anything but valid. It ends with one of three rules, in rotation per phone numbe
 so someone who checks several agencies hears all three. Every answer about an agency
 that was found is recorded (``AgencyCheck``): that is who gets warned if it changes.
 
-A USSD check is answered from the search's in-memory index (``app.agencies.search``:
-status, expiry, register date and complaints) and touches no SQL. The number's rule
-count is read along with the session; the record (sealed with AES-GCM) and the rotation's
-increment are written by the script that saves the session, so a check hop costs
-the two Redis round trips of any hop. ``drain_checks`` stores the records in SQL:
-the reconciler every minute, and the licence watch and the police-alert cascade
-before they look for whom to warn. An SMS check is answered from and recorded in
-SQL directly: its transaction is open anyway.
+Whatever the channel (``check``): the answer comes from the process's in-memory
+index of the register (``app.agencies.search``: status, expiry, register date and
+complaints), the one the search uses, and the check is recorded in SQL in the
+transaction of the USSD hop or SMS that asked. In a USSD hop the register's tokens
+and the number's rule count were read with the session (``known``), and the
+rotation's increment is made by the script that saves it (``writes``), so it moves
+on if and only if the person is shown the answer.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import time
-from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Mapping
+from datetime import date, datetime
 from typing import Any
 
-import orjson
 from redis import Redis
-from redis.exceptions import LockError, RedisError
+from redis.exceptions import RedisError
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.agencies.names import display_name, gsm_text
 from app.agencies.register import KENYA, effective_status, kenya_today, last_update
-from app.agencies.search import Index, Match, complaints_changed, latest_index
-from app.crypto import SpoolCipher
+from app.agencies.search import Index, Match, complaints_changed, current_index
 from app.db import after_commit, aware, utcnow
 from app.i18n import translate
 from app.models import Agency, AgencyCheck, AgencyComplaint, Licence
@@ -53,29 +48,6 @@ RULE_KEY = "kazi:agencies:rule:{0}"
 
 RULE_TTL = 90 * 86400
 """Seconds a phone's rotation is remembered after its last answer."""
-
-CHECKS_KEY = "kazi:agencies:checks"
-"""Redis list of USSD checks not yet in SQL, each sealed JSON (``SpoolCipher``)."""
-
-TAKING_KEY = "kazi:agencies:checks:taking"
-"""The batch a drain has taken off ``CHECKS_KEY`` and not yet committed."""
-
-DRAIN_LOCK = "kazi:agencies:checks:drain"
-"""Held while a drain runs, so two drainers never take the same batch."""
-
-DRAIN_BATCH = 1000
-"""Checks stored per transaction by ``drain_checks``."""
-
-_TAKE = """
-if redis.call('LLEN', KEYS[2]) > 0 then return redis.call('LRANGE', KEYS[2], 0, -1) end
-local items = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
-if #items > 0 then
-  redis.call('RPUSH', KEYS[2], unpack(items))
-  redis.call('LTRIM', KEYS[1], #items, -1)
-end
-return items
-"""
-"""Move a batch from the spool to ``taking`` (or give back a batch a dead drain left)."""
 
 COMPLAINT_KINDS = ("fee", "passport", "fake_job", "other")
 """What a report against an agency can be about."""
@@ -141,8 +113,7 @@ def indexed_answer(index: Index, agency_id: int, today: date | None = None) -> A
     expires_on = index.expiries[i]
     return Answer(agency_id, index.names[i], index.licences[i],
                   effective_status(index.statuses[i], expires_on, today or kenya_today()),
-                  index.register_statuses[i], expires_on,
-                  index.updated_on,
+                  index.register_statuses[i], expires_on, index.updated_on,
                   index.complaints.get(agency_id, 0))
 
 
@@ -163,10 +134,13 @@ def answer(session: Session, agency_id: int, today: date | None = None) -> Answe
                   row.expires_on, _kenya_date(row.updated), row.complaints_count or 0)
 
 
+_RECORD = insert(AgencyCheck)
+
+
 def record_check(session: Session, agency_id: int, phone: str, channel: str) -> None:
     """Remember in SQL that this number was told about this agency (to warn it of changes)."""
-    session.execute(insert(AgencyCheck).values(agency_id=agency_id, phone=phone,
-                                               channel=channel[:10], checked_at=utcnow()))
+    session.execute(_RECORD, {"agency_id": agency_id, "phone": phone,
+                              "channel": channel[:10], "checked_at": utcnow()})
 
 
 def rule_key(svc: Any, phone: str) -> str:
@@ -196,88 +170,22 @@ def next_rule_on_save(svc: Any, phone: str, known: Mapping[str, bytes | None],
     return int(known.get(key) or 0) % len(RULES)
 
 
-def spool_cipher(svc: Any) -> SpoolCipher:
-    """Give the cipher of the checks list (AES-GCM, any ``PII_KEYS`` key opens)."""
-    return _spool_cipher(tuple(svc.config["PII_KEYS"]))
-
-
-@functools.lru_cache(maxsize=4)
-def _spool_cipher(keys: tuple[str, ...]) -> SpoolCipher:
-    return SpoolCipher(keys)
-
-
-def seal_check(svc: Any, agency_id: int, phone: str, channel: str) -> bytes:
-    """Seal a check for the Redis list: the number is personal data."""
-    return spool_cipher(svc).seal(orjson.dumps(
-        {"a": agency_id, "p": phone, "c": channel[:10], "t": time.time()}))
-
-
 def check(svc: Any, session: Session, agency_id: int, phone: str, channel: str,
+          known: Mapping[str, bytes | None] | None = None, writes: list | None = None,
           today: date | None = None) -> tuple[Answer | None, int]:
-    """Answer a check of a found agency from SQL, record it there, and give the rule."""
-    result = answer(session, agency_id, today)
-    if result is not None:
-        record_check(session, agency_id, phone, channel)
-    return result, next_rule(svc, phone)
+    """Answer a check of a found agency, record it in SQL, and give the rule.
 
-
-def check_on_save(svc: Any, session: Session, agency_id: int, phone: str, channel: str,
-                  known: Mapping[str, bytes | None], writes: list,
-                  today: date | None = None) -> tuple[Answer | None, int]:
-    """Answer a check in a USSD hop: from memory, recorded with the session's save.
-
-    The answer comes from the index the hop's search used; the record (sealed) and
-    the rule rotation are Redis writes made by the same script that saves the
-    session, so they exist if and only if the person is shown this answer.
+    ``known`` and ``writes`` are a USSD hop's (``app.events.Hop``); elsewhere the
+    tokens and the rotation are read and moved here.
     """
-    result = indexed_answer(latest_index(svc.db, svc.redis), agency_id, today)
+    result = indexed_answer(current_index(svc.db, svc.redis, known), agency_id, today)
     if result is None:  # an agency newer than this process's index
         result = answer(session, agency_id, today)
     if result is not None:
-        writes.append(("rpush", CHECKS_KEY, seal_check(svc, agency_id, phone, channel)))
-    return result, next_rule_on_save(svc, phone, known, writes)
-
-
-def drain_checks(svc: Any, batch: int = DRAIN_BATCH) -> int:
-    """Store the USSD checks waiting in Redis in SQL, oldest first; give how many.
-
-    A batch moves to ``TAKING_KEY`` atomically and is deleted there only after its
-    rows commit, so a drain killed half way loses nothing: the next one stores that
-    batch first (a kill between the commit and the delete stores it twice, which
-    only repeats a name in the list of people to warn, who are counted once).
-    """
-    redis = svc.redis
-    lock = redis.lock(DRAIN_LOCK, timeout=300, blocking=False)
-    if not lock.acquire():
-        return 0
-    cipher = spool_cipher(svc)
-    stored = 0
-    try:
-        while items := redis.eval(_TAKE, 2, CHECKS_KEY, TAKING_KEY, batch):
-            rows = []
-            for raw in items:
-                try:
-                    item = orjson.loads(cipher.open(raw))
-                except ValueError:  # sealed with a key since retired: nothing to do
-                    log.error("a spooled agency check is unreadable; dropped")
-                    continue
-                rows.append({"agency_id": int(item["a"]), "phone": item["p"],
-                             "channel": item["c"],
-                             "checked_at": datetime.fromtimestamp(item["t"], UTC)})
-            with svc.db.session() as session:
-                known = set(session.scalars(select(Agency.id).where(
-                    Agency.id.in_({row["agency_id"] for row in rows}))))
-                rows = [row for row in rows if row["agency_id"] in known]
-                if rows:
-                    session.execute(insert(AgencyCheck), rows)
-            redis.delete(TAKING_KEY)
-            stored += len(rows)
-    finally:
-        try:
-            lock.release()
-        except LockError:  # it lapsed (a drain over 300 s): nothing of ours to free
-            pass
-    return stored
+        record_check(session, agency_id, phone, channel)
+    rule = (next_rule(svc, phone) if writes is None
+            else next_rule_on_save(svc, phone, known or {}, writes))
+    return result, rule
 
 
 def report(session: Session, agency_id: int, phone: str | None, kind: str, channel: str,

@@ -38,18 +38,10 @@ class AgenciesPort:
 
 @handles("AgencyChecked")
 def _agency_checked(hop: Hop, event: Event) -> None:
-    """Record the check and put the answer, and the rule to end with, on the screen.
-
-    In a USSD hop the answer comes from the index the search just used, and the
-    record rides on the session's save: no SQL (``checks.check_on_save``). An SMS
-    dialogue has no such save and records in SQL.
-    """
+    """Record the check and put the answer, and the rule to end with, on the screen."""
     agency_id = int(event.data["agency_id"])
-    if hop.writes is None:
-        result, rule = checks.check(hop.svc, hop.session, agency_id, hop.phone, hop.channel)
-    else:
-        result, rule = checks.check_on_save(hop.svc, hop.session, agency_id, hop.phone,
-                                            hop.channel, hop.known, hop.writes)
+    result, rule = checks.check(hop.svc, hop.session, agency_id, hop.phone, hop.channel,
+                                hop.known, hop.writes)
     data = hop.state["data"]
     data["agency_rule"] = rule
     if result is None:  # gone since the search: say so like any unknown agency

@@ -249,15 +249,6 @@ def warm(db: Database, redis: Redis | None) -> None:
                     type(exc).__name__)
 
 
-def latest_index(db: Database, redis: Redis | None) -> Index:
-    """Give the index this process last checked, without asking Redis again.
-
-    For the rest of a hop whose search already called ``current_index``.
-    """
-    index = _indexes.get(db)
-    return index if index is not None else current_index(db, redis)
-
-
 def _tokens(db: Database, redis: Redis | None) -> tuple[str, str]:
     """Give the register's and the complaints' tokens: Redis, else derived from SQL."""
     values: list[bytes | None] = [None, None]

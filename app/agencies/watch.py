@@ -20,11 +20,10 @@ from __future__ import annotations
 import logging
 from datetime import date, timedelta
 
-from redis.exceptions import RedisError
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from app.agencies.checks import WARNED_STATUSES, drain_checks, sms_warning
+from app.agencies.checks import WARNED_STATUSES, sms_warning
 from app.agencies.register import kenya_today
 from app.agencies.search import register_changed
 from app.db import utcnow
@@ -65,11 +64,6 @@ def licence_watch(svc: Services, as_of: str | None = None) -> dict[str, int]:
         expired = expire_lapsed(session, today)
     if expired:
         register_changed(svc.redis)
-    try:  # the USSD checks still in Redis are people to warn too
-        drain_checks(svc)
-    except RedisError as exc:
-        log.warning("agency checks in Redis not stored before the watch (%s)",
-                    type(exc).__name__)
     counts = warn_changes(svc)
     counts["expired"] = expired
     log.info("licence watch %s: %s", today.isoformat(),

@@ -13,11 +13,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from redis.exceptions import RedisError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.agencies.checks import drain_checks, fit
+from app.agencies.checks import fit
 from app.agencies.names import display_name
 from app.db import aware, utcnow
 from app.extensions import Services
@@ -114,12 +113,7 @@ def warn(svc: Services, session: Session, alert_id: int) -> int:
 
 
 def warn_alert(svc: Services, alert_id: int) -> int:
-    """The warning job: store the USSD checks still in Redis (people to warn too), then warn."""
-    try:
-        drain_checks(svc)
-    except RedisError as exc:
-        log.warning("agency checks in Redis not stored before the alert (%s)",
-                    type(exc).__name__)
+    """The warning job: warn everyone who checked or applied through the alerted agency."""
     with svc.db.session() as session:
         return warn(svc, session, alert_id)
 

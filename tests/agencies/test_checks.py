@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import fields
 from datetime import date
 
 import pytest
+from redis import Redis
 from sqlalchemy import select
 
 from app.agencies import checks
-from app.agencies.search import Match
+from app.agencies.search import Match, current_index
 from app.i18n import LANGUAGES, translate
-from app.models import Agency, AgencyComplaint
+from app.models import Agency, AgencyCheck, AgencyComplaint
 from app.sms.gsm import is_gsm7, septets
 from tests.agencies.helpers import add, agency_named, count, days, row
 
@@ -96,3 +98,43 @@ def test_an_answer_as_session_data_has_every_field():
     data = answer("valid").as_data()
     assert set(data) == {f.name for f in fields(checks.Answer)}
     assert (data["expires_on"], data["register_updated"]) == ("2026-12-31", "2026-11-24")
+
+
+A = "+254712345678"
+SAVANNA = row("NEA/PEA/2024/0001", "Savanna Recruitment Agency Ltd", "valid", days(100))
+
+
+def dead_redis() -> Redis:
+    """A real client on a port nobody listens on: every command fails as in an outage."""
+    return Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, socket_timeout=0.2)
+
+
+def test_the_answer_from_memory_matches_the_answer_from_sql(svc):
+    add(svc, SAVANNA, row("NEA/PEA/2023/0004", "Nuru Employment Agency Ltd", "valid", days(-3)))
+    index = current_index(svc.db, svc.redis)
+    with svc.db.Session() as session:
+        for name in ("Savanna Recruitment Agency Ltd", "Nuru Employment Agency Ltd"):
+            agency_id = agency_named(svc, name).id
+            assert checks.indexed_answer(index, agency_id) == checks.answer(session, agency_id)
+    assert checks.indexed_answer(index, 999_999) is None
+
+
+def test_a_check_redis_refuses_is_still_answered_and_recorded(svc):
+    add(svc, SAVANNA)
+    agency_id = agency_named(svc, "Savanna Recruitment Agency Ltd").id
+    cut_off = dataclasses.replace(svc, redis=dead_redis())
+    with svc.db.session() as session:
+        result, rule = checks.check(cut_off, session, agency_id, A, "sms")
+    assert (result.name, result.status, rule) == ("Savanna Recruitment Agency Ltd", "valid", 0)
+    with svc.db.Session() as session:
+        stored = session.scalar(select(AgencyCheck))
+    assert (stored.agency_id, stored.phone, stored.channel) == (agency_id, A, "sms")
+
+
+def test_a_check_goes_straight_to_sql(svc):
+    add(svc, SAVANNA)
+    agency_id = agency_named(svc, "Savanna Recruitment Agency Ltd").id
+    with svc.db.session() as session:
+        checks.check(svc, session, agency_id, A, "sms")
+    assert count(svc, AgencyCheck) == 1
+    assert svc.redis.get(checks.rule_key(svc, A)) == b"1"

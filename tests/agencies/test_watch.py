@@ -90,14 +90,14 @@ def test_a_change_learned_from_an_import_is_warned_by_the_watch_once(svc, runner
     assert len(at_api.sent) == 2
 
 
-def test_a_check_still_waiting_in_redis_is_warned_too(svc, phone, work, at_api):
+def test_a_ussd_check_is_warned_too(svc, phone, work, at_api):
     add(svc, SAVANNA, GULF)
     p = phone("+254700123456")
     p.dial()
     p.send("1")  # English
     assert p.send("3").startswith("CON Check an agency")
     assert p.send("savanna").startswith("CON Savanna Recruitment Agency\nVALID")
-    assert count(svc, AgencyCheck) == 0  # not drained yet: the watch must drain it
+    assert count(svc, AgencyCheck) == 1  # recorded by the hop
     assert licence_watch(as_of=days(10))["warnings"] == 1
     [warning] = warnings(svc)
     assert warning.to_phone == "+254700123456"
