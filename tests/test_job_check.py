@@ -199,7 +199,7 @@ def test_ussd_mistyped_code_is_asked_again_with_a_reason(phone, svc, agency_id, 
 
 
 def test_the_option_is_on_the_member_menu_too(phone, svc, agency_id) -> None:
-    from tests.test_ussd import register
+    from tests.ussd.helpers import register
 
     register(phone())
     code = listing(svc, agency_id)

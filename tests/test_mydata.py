@@ -12,7 +12,7 @@ from app.i18n import translate
 from app.models import Message, Person, Placement
 from app.registration import withdraw
 from app.sms.gsm import is_gsm7
-from tests.test_ussd import ANSWERS, START, SWAHILI, register
+from tests.ussd.helpers import ANSWERS, START, SWAHILI, register
 
 A = "+254712345678"
 CODE = "*384*2026#"
