@@ -277,7 +277,7 @@ def cpu_used(before: dict[str, float], after: dict[str, float]) -> dict[str, flo
 def campaign(people: int, workers: int, database_url: str, redis_url: str,
              at: ATProcess) -> dict[str, Any]:
     """Load ``people``, run send_due with live workers, wait for AT to get them all."""
-    from bench.ussd_gateway import flush_redis, prepare_database
+    from bench.harness import flush_redis, prepare_database
 
     prepare_database(database_url, force=False)
     flush_redis(redis_url)
