@@ -221,8 +221,10 @@ def render(report: dict[str, Any]) -> str:
     for name, r in report["results"].items():
         for sample in r["error_samples"]:
             lines.append(f"error {name}: {sample}")
+    return "\n".join(lines)
 
 
+# ---------------------------------------------------------------------------- main
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
