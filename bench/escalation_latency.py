@@ -47,8 +47,6 @@ from urllib.parse import urlencode
 
 from bench.harness import (
     RESULTS,
-    Gunicorn,
-    RawHttp,
     RedisSentinel,
     SetupError,
     Workers,
@@ -60,6 +58,7 @@ from bench.harness import (
     stop_on_sigterm,
     write_result,
 )
+from bench.server import Gunicorn, RawHttp
 from tests.fakes.at_api import FakeATServer
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/kazi_bench_cases"

@@ -1,8 +1,8 @@
-"""What the benchmarks share: paths, services they start, and where their figures go.
+"""What the benchmarks share: paths, database and Redis setup, ``kazi worker``
+processes, the machine's description, and where their figures go.
 
-The database, Redis, gunicorn and raw-HTTP pieces are still defined in
-``bench.ussd_gateway`` (the first benchmark, which grew them); they are named here so
-the other benchmarks import every shared piece from this one module.
+The HTTP server under test (gunicorn), the raw HTTP client and the CPU readings are
+in ``bench.server``.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -17,31 +18,89 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.ussd_gateway import (
-    Gunicorn,
-    HttpError,
-    RawHttp,
-    SetupError,
-    cpu_seconds,
-    flush_redis,
-    gateway_env,
-    machine_busy_seconds,
-    machine_info,
-    new_fernet_key,
-    percentile,
-    prepare_database,
-)
-
 __all__ = [
-    "DOCS", "RESULTS", "ROOT", "Gunicorn", "HttpError", "RawHttp", "RedisSentinel",
-    "SetupError", "Workers", "append_docs", "cpu_seconds", "flush_redis", "gateway_env",
-    "libpq_url", "machine_busy_seconds", "machine_info", "new_fernet_key", "percentile",
-    "prepare_database", "stop_on_sigterm", "write_result",
+    "DOCS", "RESULTS", "ROOT", "SERVICE_CODE", "RedisSentinel", "SetupError", "Workers",
+    "append_docs", "flush_redis", "gateway_env", "libpq_url", "machine_info",
+    "new_fernet_key", "percentile", "prepare_database", "stop_on_sigterm", "write_result",
 ]
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 DOCS = ROOT / "docs" / "benchmarks.md"
+SERVICE_CODE = "*384*2026#"
+"""The USSD code the gateway is started with and the bench phones dial."""
+
+
+# ---------------------------------------------------------------------------- setup
+
+
+class SetupError(RuntimeError):
+    """The benchmark cannot run: said plainly, exit non-zero."""
+
+
+def prepare_database(url: str, force: bool) -> None:
+    """Create the bench database if missing, empty its schema and migrate it."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("postgresql"):
+        raise SetupError(f"--database-url must be PostgreSQL, got {parsed.drivername}")
+    name = parsed.database or ""
+    if "bench" not in name and not force:
+        raise SetupError(f"refusing to drop the schema of database {name!r}: its name has no "
+                         "'bench' in it (pass --force if you mean it)")
+    conninfo = dict(host=parsed.host or "127.0.0.1", port=parsed.port or 5432,
+                    user=parsed.username or "postgres", connect_timeout=3)
+    if parsed.password:
+        conninfo["password"] = parsed.password
+    try:
+        admin = psycopg.connect(dbname="postgres", autocommit=True, **conninfo)
+    except psycopg.OperationalError as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise SetupError(f"PostgreSQL does not answer at {conninfo['host']}:{conninfo['port']}: "
+                         f"{reason}") from None
+    with admin:
+        exists = admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(dbname=name, autocommit=True, **conninfo) as conn:
+        user = conninfo["user"]
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute(f'CREATE SCHEMA public AUTHORIZATION "{user}"')
+    from app.migrate import upgrade
+
+    upgrade(url)
+
+
+def flush_redis(url: str) -> None:
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    client = Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        if client.connection_pool.connection_kwargs.get("db", 0) == 0:
+            raise SetupError("refusing to flush Redis db 0; give the bench its own db (e.g. /14)")
+        client.flushdb()
+    except RedisError as exc:
+        raise SetupError(f"Redis does not answer at {url}: {exc}") from None
+    finally:
+        client.close()
+
+
+def new_fernet_key() -> str:
+    from cryptography.fernet import Fernet
+
+    return Fernet.generate_key().decode()
+
+
+def gateway_env(database_url: str, redis_url: str, pii_key: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AT_", "CALLBACK_TOKEN", "KAZI_", "USSD_"))}
+    env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, PII_KEYS=pii_key,
+               SECRET_KEY="bench-secret-" + pii_key[:8], KAZI_ENV="development",
+               USSD_SERVICE_CODE=SERVICE_CODE, PYTHONUNBUFFERED="1")
+    return env
 
 
 # ---------------------------------------------------------------------------- services
@@ -137,13 +196,47 @@ def stop_on_sigterm() -> None:
 # ------------------------------------------------------------------------------ figures
 
 
+def machine_info() -> dict[str, Any]:
+    model = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    from importlib.metadata import PackageNotFoundError, version
+
+    def pkg(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "?"
+
+    return {
+        "nproc": os.cpu_count(),
+        "nproc_available": len(os.sched_getaffinity(0)),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": {name: pkg(name) for name in
+                     ("flask", "gunicorn", "redis", "sqlalchemy", "psycopg", "cryptography")},
+    }
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    rank = max(0, min(len(sorted_values) - 1, int(round(q * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[rank]
+
+
 def write_result(path: Path, report: dict[str, Any]) -> None:
     """Write a run's figures as JSON (``bench/results/`` is not in git)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n")
+    path.write_text(json.dumps(report, indent=2, default=str) + "\n")
 
 
-def append_docs(text: str) -> None:
-    """Append a section to ``docs/benchmarks.md``; append only: others write there too."""
-    with DOCS.open("a", encoding="utf-8") as fh:
+def append_docs(text: str, path: Path = DOCS) -> None:
+    """Append a section to ``docs/benchmarks.md`` (or ``path``); append only: others write
+    there too."""
+    with path.open("a", encoding="utf-8") as fh:
         fh.write(text)

@@ -42,7 +42,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.ussd_gateway import SetupError, machine_info, prepare_database
+from bench.harness import SetupError, machine_info, prepare_database
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"

@@ -53,14 +53,9 @@ from urllib.parse import urlencode
 
 from bench.harness import (
     RESULTS,
-    Gunicorn,
-    HttpError,
-    RawHttp,
     SetupError,
-    cpu_seconds,
     flush_redis,
     gateway_env,
-    machine_busy_seconds,
     machine_info,
     new_fernet_key,
     percentile,
@@ -68,6 +63,7 @@ from bench.harness import (
     write_result,
 )
 from bench.partner_events_data import Job, build, seed
+from bench.server import Gunicorn, HttpError, RawHttp, cpu_seconds, machine_busy_seconds
 
 DEFAULT_DB = "postgresql+psycopg://postgres@127.0.0.1:5432/kazi_bench_partners"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/9"
