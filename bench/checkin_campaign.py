@@ -393,9 +393,9 @@ def due_read_sql() -> str:
     """
     from sqlalchemy.dialects import postgresql
 
-    from app.checkins.campaign import _page
+    from app.checkins.eligible import page_query
 
-    query = _page(AS_OF + dt.timedelta(days=35), ["SA"], 0, 10**9)
+    query = page_query(AS_OF + dt.timedelta(days=35), ["SA"], 0, 10**9)
     return str(query.compile(dialect=postgresql.dialect(),
                              compile_kwargs={"literal_binds": True}))
 
