@@ -19,7 +19,7 @@ from rq.job import Job as RqJob
 from sqlalchemy import Select
 
 from app import drafts
-from app.checkins import campaign as checkins
+from app.checkins import batches as checkins
 from app.db import utcnow
 from app.extensions import LIVE, Services
 from app.jobs import Job

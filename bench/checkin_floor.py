@@ -112,9 +112,9 @@ def due_read_sql(as_of: dt.datetime) -> str:
     """
     from sqlalchemy.dialects import postgresql
 
-    from app.checkins.campaign import _page
+    from app.checkins.eligible import page_query
 
-    query = _page(as_of + dt.timedelta(days=35), ["SA"], 0, 10**9)
+    query = page_query(as_of + dt.timedelta(days=35), ["SA"], 0, 10**9)
     return str(query.compile(dialect=postgresql.dialect(),
                              compile_kwargs={"literal_binds": True}))
 

@@ -8,7 +8,7 @@ so someone who checks several agencies hears all three. Every answer about an ag
 that was found is recorded (``AgencyCheck``): that is who gets warned if it changes.
 
 Whatever the channel (``check``): the answer comes from the process's in-memory
-index of the register (``app.agencies.search``: status, expiry, register date and
+index of the register (``app.agencies.index``: status, expiry, register date and
 complaints), the one the search uses, and the check is recorded in SQL in the
 transaction of the USSD hop or SMS that asked. In a USSD hop the register's tokens
 and the number's rule count were read with the session (``known``), and the
@@ -30,9 +30,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.agencies.index import Index, Match, complaints_changed, current_index
 from app.agencies.names import display_name, gsm_text
 from app.agencies.register import KENYA, effective_status, kenya_today, last_update
-from app.agencies.search import Index, Match, complaints_changed, current_index
 from app.db import after_commit, aware, utcnow
 from app.i18n import translate
 from app.models import Agency, AgencyCheck, AgencyComplaint, Licence

@@ -6,7 +6,8 @@ import hashlib
 from typing import Any
 
 from app.agencies import checks
-from app.agencies.search import TOKEN_KEYS, current_index, nearest_only, search
+from app.agencies.index import TOKEN_KEYS, current_index
+from app.agencies.search import nearest_only, search
 from app.events import Hop, handles
 from app.extensions import Services
 from app.ports import Known, port

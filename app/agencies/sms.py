@@ -11,7 +11,8 @@ import re
 from sqlalchemy import select
 
 from app.agencies import checks
-from app.agencies.search import current_index, nearest_only, search
+from app.agencies.index import current_index
+from app.agencies.search import nearest_only, search
 from app.keywords import KeywordContext, active_person, keyword
 from app.models import Contact
 

@@ -24,8 +24,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.agencies.checks import WARNED_STATUSES, sms_warning
+from app.agencies.index import register_changed
 from app.agencies.register import kenya_today
-from app.agencies.search import register_changed
 from app.db import utcnow
 from app.extensions import Services
 from app.jobs import Job

@@ -23,9 +23,9 @@ def import_register(path: Path) -> None:
     line number and reason. Exits 0 even with invalid rows; non-zero only when the file
     cannot be read or its header is wrong.
     """
+    from app.agencies.index import register_changed
     from app.agencies.register import LARGE_FILE, import_rows, record_import
     from app.agencies.register_csv import RegisterFileError, parse, read_register
-    from app.agencies.search import register_changed
     from app.agencies.watch import watch_job
     from app.db import defer
 

@@ -26,7 +26,7 @@ def reconcile() -> None:
 def seed_demo() -> None:
     """Load realistic demo data: a register of about 300 agencies, then other features'."""
     from app.agencies import demo
-    from app.agencies.search import register_changed
+    from app.agencies.index import register_changed
     from app.extensions import services
 
     svc = services()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app.agencies.index import register_changed
 from app.agencies.register import import_rows, kenya_today, record_import
 from app.agencies.register_csv import COLUMNS, parse
-from app.agencies.search import register_changed
 from app.models import Agency, Licence
 
 HEADER = ",".join(COLUMNS)

@@ -11,7 +11,7 @@ from redis import Redis
 from sqlalchemy import select
 
 from app.agencies import checks
-from app.agencies.search import Match, current_index
+from app.agencies.index import Match, current_index
 from app.i18n import LANGUAGES, translate
 from app.models import Agency, AgencyCheck, AgencyComplaint
 from app.sms.gsm import is_gsm7, septets

@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy import select
 
 from app.agencies import demo
-from app.agencies.search import current_index, search
+from app.agencies.index import current_index
+from app.agencies.search import search
 from app.models import Agency, Director, Licence, RegisterImport
 from tests.agencies.helpers import count
 

@@ -1,20 +1,15 @@
-"""app/agencies/search.py: licence numbers in any spelling, forgiving names, a fresh index."""
+"""app/agencies/search.py and index.py: licence numbers in any spelling, forgiving names, a fresh
+index."""
 
 from __future__ import annotations
 
 import pytest
 from sqlalchemy import update
 
+from app.agencies import index as index_module
 from app.agencies import search as search_module
-from app.agencies.search import (
-    LIMIT,
-    VERSION_KEY,
-    build,
-    current_index,
-    nearest_only,
-    register_changed,
-    search,
-)
+from app.agencies.index import VERSION_KEY, build, current_index, register_changed
+from app.agencies.search import LIMIT, nearest_only, search
 from app.models import Licence
 from tests.agencies.helpers import add, days, row
 
@@ -251,7 +246,7 @@ def test_the_vocabulary_only_skips_scans_that_would_find_nothing(svc, monkeypatc
     assert index.holding("zzzq qqq", spaced=True) == []
     skipped = sum(not index._words_could_hold(" ".join(text.lower().split())) for text in typed)
     assert skipped > 500  # the check does skip scans
-    monkeypatch.setattr(search_module.Index, "_words_could_hold", lambda self, spaced: True)
+    monkeypatch.setattr(index_module.Index, "_words_could_hold", lambda self, spaced: True)
     for text, found in zip(typed, with_words, strict=True):
         index.recent.clear()
         assert names(search(index, text)) == found, text
@@ -264,16 +259,15 @@ def test_build_gives_the_register_date(svc):
 
 
 def test_a_gateway_worker_builds_the_index_as_it_starts(svc, caplog):
-    from app.agencies import search as search_module
     from app.db import Database
 
     add(svc, row("NEA/PEA/2024/0001", "Savanna Recruitment Agency Ltd"))
-    search_module.warm(svc.db, svc.redis)
-    built = search_module._indexes[svc.db]
+    index_module.warm(svc.db, svc.redis)
+    built = index_module._indexes[svc.db]
     assert built.names == ("Savanna Recruitment Agency Ltd",)
     assert current_index(svc.db, svc.redis) is built  # the first check finds it ready
     # No database yet: the worker still starts, and says so.
     nowhere = Database("postgresql+psycopg://nobody@127.0.0.1:1/none")
-    search_module.warm(nowhere, None)
+    index_module.warm(nowhere, None)
     assert "register index not built at start" in caplog.text
     nowhere.dispose()

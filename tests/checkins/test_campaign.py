@@ -9,7 +9,8 @@ from rq.rate_limit import RateLimitRegistry
 from sqlalchemy import select
 
 from app.checkins import campaign
-from app.checkins.campaign import RATE_LIMIT_KEY, send_due
+from app.checkins.batches import RATE_LIMIT_KEY
+from app.checkins.campaign import send_due
 from app.i18n import translate
 from app.models import CheckIn, Message, SmsDialogue
 from app.sms.gsm import is_gsm7

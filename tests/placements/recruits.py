@@ -7,7 +7,7 @@ from itertools import count
 
 from sqlalchemy import func, select
 
-from app.agencies.search import register_changed
+from app.agencies.index import register_changed
 from app.api.keys import issue_key
 from app.db import utcnow
 from app.listings.service import name_key
