@@ -30,6 +30,7 @@ from app.db import utcnow
 from app.extensions import Services
 from app.jobs import Job
 from app.keywords import reply_language
+from app.listings.service import hold_open_listings, release_held_listings
 from app.models import Agency, AgencyCheck, Licence, LicenceChange
 from app.sms.outbox import queue_sms
 
@@ -44,9 +45,6 @@ SOURCE = "licence-watch"
 WARN_WINDOW = timedelta(days=90)
 """Whoever checked an agency this long before a change is warned of it."""
 
-LISTINGS = "app.listings.service"
-"""Where ``hold_open_listings(session, agency_id, reason) -> int`` lives (job listings),
-and ``release_held_listings(session, agency_id) -> int`` for a licence valid again."""
 
 
 def watch_job(import_id: int) -> Job:
@@ -101,25 +99,24 @@ def warn_changes(svc: Services) -> dict[str, int]:
             select(LicenceChange.id).where(LicenceChange.warned_at.is_(None))
             .order_by(LicenceChange.id)
         ).all()
-    listings = _listings()
     for change_id in pending:
         # One transaction per change: a failure later on keeps what was already done.
         with svc.db.session() as session:
-            warnings, held = _warn(svc, session, change_id, listings)
+            warnings, held = _warn(svc, session, change_id)
         counts["changes"] += 1
         counts["warnings"] += warnings
         counts["held"] += held
     return counts
 
 
-def _warn(svc: Services, session: Session, change_id: int, listings) -> tuple[int, int]:
+def _warn(svc: Services, session: Session, change_id: int) -> tuple[int, int]:
     change = session.get(LicenceChange, change_id, with_for_update=True)
     if change is None or change.warned_at is not None:
         return 0, 0  # another run got here first
     licence = session.get(Licence, change.licence_id)
     agency = session.get(Agency, licence.agency_id)
     if change.new_status not in WARNED_STATUSES:  # valid again: nobody to warn
-        released = listings.release(session, agency.id) if listings else 0
+        released = release_held_listings(session, agency.id)
         change.warned_at = utcnow()
         log.info("licence change %d (%s -> %s): %d listing(s) released", change.id,
                  change.old_status, change.new_status, released)
@@ -139,37 +136,10 @@ def _warn(svc: Services, session: Session, change_id: int, listings) -> tuple[in
                            licence.expires_on, svc.config["USSD_SERVICE_CODE"])
         queue_sms(session, phone, body, kind="licence_warning", queue="default",
                   dedupe_key=f"licence-warn:{change.id}:{phone}")
-    held = 0
-    if listings is not None:
-        held = listings.hold(session, agency.id,
-                             f"licence {licence.licence_no} {change.new_status} "
-                             f"({change.source})")
+    held = hold_open_listings(session, agency.id,
+                              f"licence {licence.licence_no} {change.new_status} "
+                              f"({change.source})")
     change.warned_at = utcnow()
     log.info("licence change %d (%s -> %s): %d warning(s), %d listing(s) held", change.id,
              change.old_status, change.new_status, len(phones), held)
     return len(phones), held
-
-
-class _Listings:
-    """The job listings' hold and release, when that feature is installed."""
-
-    def __init__(self, module) -> None:
-        self.hold = module.hold_open_listings
-        self._release = getattr(module, "release_held_listings", None)
-
-    def release(self, session: Session, agency_id: int) -> int:
-        return self._release(session, agency_id) if self._release else 0
-
-
-def _listings() -> _Listings | None:
-    """Give the job listings' hold and release, or None (logged) while they do not exist."""
-    import importlib
-
-    try:
-        module = importlib.import_module(LISTINGS)
-    except ModuleNotFoundError as exc:
-        if exc.name not in (LISTINGS, "app.listings"):
-            raise
-        log.info("licence watch: %s not available; no listings to hold", LISTINGS)
-        return None
-    return _Listings(module)

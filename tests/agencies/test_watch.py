@@ -142,14 +142,6 @@ def test_open_listings_of_the_agency_are_held(svc, register):
     assert statuses["K7MZQ2"] == statuses["K7MZQ3"] != "approved"
 
 
-def test_without_the_listings_feature_the_watch_still_warns(svc, register, monkeypatch,
-                                                            caplog):
-    monkeypatch.setattr(watch, "LISTINGS", "app.no_such_listings")
-    with caplog.at_level("INFO", logger="app.agencies.watch"):
-        assert licence_watch(as_of=days(10))["warnings"] == 2
-    assert "not available; no listings to hold" in caplog.text
-
-
 def test_the_watch_is_scheduled_daily():
     (entry,) = [e for e in SCHEDULE if e.func == "workers.licences.licence_watch"]
     assert entry.cron == "0 7 * * *" and entry.queue == "default"
