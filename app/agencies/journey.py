@@ -37,7 +37,7 @@ class AgenciesPort:
 
 
 @handles("AgencyChecked")
-def _agency_checked(hop: Hop, event: Event) -> None:
+def _agency_checked(hop: Hop, event: Event) -> str | None:
     """Record the check and put the answer, and the rule to end with, on the screen.
 
     In a USSD hop the answer comes from the index the search just used, and the
@@ -54,9 +54,9 @@ def _agency_checked(hop: Hop, event: Event) -> None:
     data["agency_rule"] = rule
     if result is None:  # gone since the search: say so like any unknown agency
         data["agency_matches"] = []
-        hop.state["screen"] = "agency.none"
-        return
+        return "agency.none"
     data["agency_answer"] = result.as_data()
+    return None
 
 
 @handles("AgencyNotFound")

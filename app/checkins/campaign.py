@@ -455,8 +455,7 @@ def _batches(svc: Services, messages: Sequence[tuple[int, str]]) -> list[list[in
 def _opening(svc: Services, lang: str) -> str:
     """Render the check-in's first screen in ``lang``, once per language and run."""
     state = engine.new_state(svc.flow, lang)
-    state["screen"] = FIRST_SCREEN
-    step = engine.begin(svc.flow, state, Ports(svc), translate)
+    step = engine.begin(svc.flow, state, Ports(svc), translate, at=FIRST_SCREEN)
     return engine.render(svc.flow, step.state, translate)
 
 
