@@ -88,9 +88,8 @@ def answer(svc: Services, session: Session, phone: str, text: str, reply_key: st
             return None
         ref, number = opened.ref, 0
         state = _begin(svc, session, phone, opened.screen, lang=opened.lang, ref=ref).state
-    step = engine.step(svc.flow, state, text, Ports(svc), translate)
-    if step.events:
-        apply(Hop(svc, session, phone, ref, step.state, channel="sms"), step.events)
+    step = _commit(svc, session, phone, ref,
+                   engine.step(svc.flow, state, text, Ports(svc), translate))
     body = engine.render(svc.flow, step.state, translate)
     queue_sms(session, phone, body, kind="dialogue", queue=queue, dedupe_key=reply_key)
     _save(svc, session, phone, ref, step, number + 1, DEFAULT_TTL)
@@ -101,11 +100,19 @@ def _begin(svc: Services, session: Session, phone: str, screen: str, *, lang: st
            data: dict[str, Any] | None = None) -> engine.Step:
     """Enter ``screen`` in a new state and commit the events entering it emits."""
     state = engine.new_state(svc.flow, lang, **(data or {}))
-    state["screen"] = screen
-    step = engine.begin(svc.flow, state, Ports(svc), translate)
-    if step.events:
-        apply(Hop(svc, session, phone, ref, step.state, channel="sms"), step.events)
-    return step
+    step = engine.begin(svc.flow, state, Ports(svc), translate, at=screen)
+    return _commit(svc, session, phone, ref, step)
+
+
+def _commit(svc: Services, session: Session, phone: str, ref: str,
+            step: engine.Step) -> engine.Step:
+    """Commit the step's events; show the screen a handler asks for instead, if any."""
+    if not step.events:
+        return step
+    instead = apply(Hop(svc, session, phone, ref, step.state, channel="sms"), step.events)
+    if instead is None:
+        return step
+    return engine.divert(svc.flow, step.state, instead, translate, events=step.events)
 
 
 def _implied(svc: Services, session: Session, phone: str) -> Implied | None:

@@ -40,7 +40,9 @@ class Hop:
         return self.state.get("lang") or "en"
 
 
-Handler = Callable[[Hop, Event], None]
+Handler = Callable[[Hop, Event], str | None]
+"""Commits one event. It may give the screen to show instead of the one the step
+reached, when the step could not be done; the engine moves there (``engine.divert``)."""
 _HANDLERS: dict[str, Handler] = {}
 
 
@@ -56,15 +58,20 @@ def handles(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
-def apply(hop: Hop, events: tuple[Event, ...]) -> None:
-    """Commit each event's meaning into ``hop.session``; results go into ``hop.state``."""
+def apply(hop: Hop, events: tuple[Event, ...]) -> str | None:
+    """Commit each event's meaning into ``hop.session``; results go into ``hop.state``.
+
+    Gives the screen a handler asked to show instead, if any (the last one asked).
+    """
     if events:
         registry.check("event handler")
+    instead = None
     for event in events:
         handler = _HANDLERS.get(event.name)
         if handler is None:  # a journey emitting an event nobody handles is a bug
             raise ValueError(f"unhandled event {event.name}")
-        handler(hop, event)
+        instead = handler(hop, event) or instead
+    return instead
 
 
 def known() -> set[str]:

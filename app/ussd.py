@@ -180,8 +180,8 @@ def _commit(svc: Services, session_id: str, phone: str, step: engine.Step,
     state = step.state
     try:
         with svc.db.session_on_demand() as session:
-            apply(Hop(svc, session, phone, session_id, state, known=known, writes=writes),
-                  events)
+            instead = apply(Hop(svc, session, phone, session_id, state, known=known,
+                                writes=writes), events)
     except IntegrityError:
         # A unique key refused the registration: either a concurrent copy of this
         # very hop won (success), or another person holds this ID (re-ask, say why).
@@ -189,9 +189,11 @@ def _commit(svc: Services, session_id: str, phone: str, step: engine.Step,
         with svc.db.Session() as session:
             won = session.scalar(select(Person).where(Person.source_ref == session_id))
         if won is None:
-            state.update(screen="reg.id", error=["err.id_taken", {}], page=0)
-            return engine.Step(engine.render(svc.flow, state, translate), False, state)
+            return engine.divert(svc.flow, state, "reg.id", translate, reason="err.id_taken")
         state["data"].update(reg_no=won.reg_no, first_name=won.first_name)
+        instead = None
+    if instead is not None:
+        return engine.divert(svc.flow, state, instead, translate, events=events)
     screen = engine.render(svc.flow, state, translate)
     return engine.Step(screen, step.end, state, events)
 

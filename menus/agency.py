@@ -99,8 +99,10 @@ JOURNEY = Journey(
         Pick("agency.nearest", "agency.nearest", entries="agency_matches", page="agency_page",
              per_page=PER_PAGE, save="agency_id", value=match_id, next="agency.found",
              error="err.agency_pick"),
-        Router("agency.found", route=lambda ctx: "agency.answer", routes=("agency.answer",),
-               emit="AgencyChecked"),
+        # AgencyChecked's handler diverts to agency.none when the agency has just left
+        # the register (``app.agencies.journey``).
+        Router("agency.found", route=lambda ctx: "agency.answer",
+               routes=("agency.answer", "agency.none"), emit="AgencyChecked"),
         Router("agency.notfound", route=lambda ctx: "agency.none", routes=("agency.none",),
                emit="AgencyNotFound"),
         Menu("agency.answer", "agency.answer", options=(

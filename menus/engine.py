@@ -76,9 +76,11 @@ def new_state(flow: Flow, lang: str | None = None, **data: Any) -> dict:
     }
 
 
-def begin(flow: Flow, state: dict, port: Any, translate: Translate) -> Step:
-    """Show the first screen of a session, following routers from the entry."""
-    return _arrive(flow, state, state["screen"], port, translate, [], push=False)
+def begin(flow: Flow, state: dict, port: Any, translate: Translate,
+          at: str | None = None) -> Step:
+    """Show the first screen of a session, following routers from the entry, or from
+    ``at`` (where an SMS dialogue opens)."""
+    return _arrive(flow, state, at or state["screen"], port, translate, [], push=False)
 
 
 def step(flow: Flow, state: dict, text: str, port: Any, translate: Translate) -> Step:
@@ -112,6 +114,21 @@ def step(flow: Flow, state: dict, text: str, port: Any, translate: Translate) ->
         return _reject(flow, state, Invalid("err.choice"), translate)
     # An End screen never receives input; a stray one restarts at home.
     return _arrive(flow, state, flow.home, port, translate, [], push=False)
+
+
+def divert(flow: Flow, state: dict, target: str, translate: Translate, port: Any = None, *,
+           reason: str | None = None, events: tuple[Event, ...] = ()) -> Step:
+    """Show ``target`` instead of the screen a step reached, whose events could not be
+    committed as asked (an agency gone from the register, a step refused, an ID taken
+    meanwhile); ``reason`` is a text key said above it. The way back stays as it was.
+
+    Handlers name the screen (``app.events.apply`` gives it); the move is the engine's.
+    """
+    if isinstance(flow[target], Invisible):
+        raise JourneyError(f"cannot divert to {target}: it is never shown")
+    state = _copy(state)
+    state.update(screen=target, page=0, filter=None, error=[reason, {}] if reason else None)
+    return _show(flow, state, translate, port, events)
 
 
 def render(flow: Flow, state: dict, translate: Translate, port: Any = None) -> str:

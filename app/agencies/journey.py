@@ -38,7 +38,7 @@ class AgenciesPort:
 
 
 @handles("AgencyChecked")
-def _agency_checked(hop: Hop, event: Event) -> None:
+def _agency_checked(hop: Hop, event: Event) -> str | None:
     """Record the check and put the answer, and the rule to end with, on the screen."""
     agency_id = int(event.data["agency_id"])
     result, rule = checks.check(hop.svc, hop.session, agency_id, hop.phone, hop.channel,
@@ -47,9 +47,9 @@ def _agency_checked(hop: Hop, event: Event) -> None:
     data["agency_rule"] = rule
     if result is None:  # gone since the search: say so like any unknown agency
         data["agency_matches"] = []
-        hop.state["screen"] = "agency.none"
-        return
+        return "agency.none"
     data["agency_answer"] = result.as_data()
+    return None
 
 
 @handles("AgencyNotFound")

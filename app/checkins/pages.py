@@ -210,6 +210,5 @@ def _sequence_of(session: Session, model: type) -> Any:
 def opening(svc: Services, lang: str) -> str:
     """Render the check-in's first screen in ``lang``, once per language and run."""
     state = engine.new_state(svc.flow, lang)
-    state["screen"] = FIRST_SCREEN
-    step = engine.begin(svc.flow, state, Ports(svc), translate)
+    step = engine.begin(svc.flow, state, Ports(svc), translate, at=FIRST_SCREEN)
     return engine.render(svc.flow, step.state, translate)

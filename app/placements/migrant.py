@@ -231,14 +231,15 @@ def _reload(session: Session, placement_id: Any, states: tuple[str, ...]) -> Pla
     return placement if placement is not None and placement.status in states else None
 
 
-def _refused(hop: Hop, screen: str, exc: TransitionError) -> None:
+def _refused(hop: Hop, screen: str, exc: TransitionError) -> str:
+    """Keep why the step was refused, and name the screen that says so."""
     log.info("migrant report refused (%s)", exc.code)
     hop.state["data"]["mig_reason"] = exc.code
-    hop.state["screen"] = screen
+    return screen
 
 
 @handles("JobChangeReported")
-def _job_change_reported(hop: Hop, event: Event) -> None:
+def _job_change_reported(hop: Hop, event: Event) -> str | None:
     """Record the new job; when the step cannot be, show why."""
     person = active_person(hop.session, hop.phone)
     try:
@@ -249,7 +250,7 @@ def _job_change_reported(hop: Hop, event: Event) -> None:
 
 
 @handles("ReturnReported")
-def _return_reported(hop: Hop, event: Event) -> None:
+def _return_reported(hop: Hop, event: Event) -> str | None:
     """Record the return home; when the step cannot be, show why."""
     person = active_person(hop.session, hop.phone)
     try:

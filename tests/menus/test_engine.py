@@ -4,8 +4,18 @@ import sys
 
 import pytest
 
-from menus.engine import begin, new_state, step
-from menus.journey import Choice, End, Flow, Invalid, Journey, Pick, Resume, Update
+from menus.engine import begin, divert, new_state, step
+from menus.journey import (
+    Choice,
+    End,
+    Flow,
+    Invalid,
+    Journey,
+    JourneyError,
+    Pick,
+    Resume,
+    Update,
+)
 from tests.menus.toy import flow, t
 
 
@@ -205,6 +215,20 @@ def test_resume_puts_back_answers_and_path_then_goes_where_it_stopped():
     assert resumed.state["data"] == {"seen": None, "country": "SA", "name": "Amina"}
     state["data"].update(saved={"data": {}, "history": []}, at="nowhere")
     assert step(flow, state, "2", None, pt).screen == "Done"
+
+
+def test_begin_can_open_at_a_given_screen(toy):
+    assert begin(toy, new_state(toy, "en"), None, t, at="ask").screen == "Your age?"
+
+
+def test_divert_shows_another_screen_with_a_reason_and_keeps_the_way_back(toy):
+    state = go(toy, first(toy).state, "1", "30").state  # at "sure", back to "ask"
+    moved = divert(toy, state, "ask", t, reason="err.age")
+    assert moved.screen == "Age is a number.\nYour age?" and not moved.end
+    assert moved.state["history"] == state["history"] and state["screen"] == "sure"
+    assert divert(toy, state, "done", t).end
+    with pytest.raises(JourneyError):
+        divert(toy, state, "start", t)  # a router is never shown
 
 
 def test_language_changes_rendering(toy):
