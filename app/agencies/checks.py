@@ -134,7 +134,7 @@ def answer(session: Session, agency_id: int, today: date | None = None) -> Answe
                   row.expires_on, _kenya_date(row.updated), row.complaints_count or 0)
 
 
-_RECORD = insert(AgencyCheck)
+_RECORD = insert(AgencyCheck.__table__)  # Core: no ORM bulk-insert machinery per check
 
 
 def record_check(session: Session, agency_id: int, phone: str, channel: str) -> None:
