@@ -25,18 +25,7 @@ from app.api import (
     openapi_placements,
     openapi_reports,
 )
-
-_REF = "#/components/"
-
-
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"{_REF}{kind}/{name}"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": _ref("schemas", "Error")}}}
-
+from app.api.openapi_refs import _error
 
 SCHEMAS: dict[str, Any] = {
     "Error": {

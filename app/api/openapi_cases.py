@@ -7,19 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.openapi_refs import _error, _ref
 from app.models.protection import CATEGORIES, SEVERITIES
-
-_REF = "#/components/"
-
-
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"{_REF}{kind}/{name}"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": _ref("schemas", "Error")}}}
-
 
 _MOMENT = {"type": "string", "format": "date-time", "nullable": True}
 _ID = {"type": "integer", "nullable": True}

@@ -10,21 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from app.api.openapi_listings import COUNTRY
+from app.api.openapi_refs import _error, _ref
 from app.listings.submission import VISA_TYPES
 from app.models.partner import EVENT_STATUSES, PERMIT_TYPES
 from app.partners.events import TYPES as EVENT_TYPES
-
-_REF = "#/components/"
-
-
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"{_REF}{kind}/{name}"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": _ref("schemas", "Error")}}}
-
 
 SCHEMAS: dict[str, Any] = {
     "PartnerEvent": {

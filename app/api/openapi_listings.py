@@ -10,26 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from app.api.listings import MAX_PER_PAGE, PER_PAGE
+from app.api.openapi_refs import _error, _nullable, _ref
 from app.listings import codes
 from app.listings.submission import MAX_AMOUNT, PERIODS, VISA_TYPES
 from app.models.listing import LISTING_STATUSES
 from app.reference.salary_norms import OCCUPATIONS
-
-_REF = "#/components/"
-
-
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"{_REF}{kind}/{name}"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": _ref("schemas", "Error")}}}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {**schema, "nullable": True}
-
 
 COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$",
            "description": "ISO 3166-1 alpha-2 code of a known country, e.g. SA.",

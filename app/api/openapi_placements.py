@@ -9,26 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.openapi_refs import _error, _nullable, _ref
 from app.api.placements import AGENCY_STATES, EVIDENCE_MAX, REF_PATTERN, VISA_TYPES
 from app.models.placement import PLACEMENT_STATES
 from app.placements.service import SOURCES
 from app.reference.salary_norms import OCCUPATIONS
-
-_REF = "#/components/"
-
-
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"{_REF}{kind}/{name}"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": _ref("schemas", "Error")}}}
-
-
-def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
-    return {**schema, "nullable": True}
-
 
 _COUNTRY = {"type": "string", "pattern": "^[A-Z]{2}$", "example": "SA",
             "description": "ISO 3166-1 alpha-2 code of a known country abroad (not KE)."}

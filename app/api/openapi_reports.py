@@ -8,20 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.api.openapi_refs import _error, _ref
 from app.reference.salary_norms import OCCUPATIONS
 from app.reports.filters import GENDERS
-
-_REF = "#/components/"
-
-
-def _ref(kind: str, name: str) -> dict[str, str]:
-    return {"$ref": f"{_REF}{kind}/{name}"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": _ref("schemas", "Error")}}}
-
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "schema": schema,
